@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks against the plain requests + pandas way (``make bench``)."""

@@ -1,0 +1,41 @@
+"""DigitalCX Analytics API interaction logs as typed, lazy Polars and pandas frames.
+
+The public surface is what ``__all__`` lists; every other module is private except
+:mod:`digitalcx_frames.errors`, :mod:`digitalcx_frames.features` and
+:mod:`digitalcx_frames.simulator`. Importing the package registers the ``.dcx``
+namespace on Polars expressions and series and on pandas series and frames.
+"""
+
+from __future__ import annotations
+
+from digitalcx_frames.errors import (
+    APIError,
+    AuthenticationError,
+    ConfigurationError,
+    DigitalCXError,
+    InvalidRequestError,
+    NetworkError,
+    ParseError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+)
+from digitalcx_frames.flags import InteractionType, InteractionTypeError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "ConfigurationError",
+    "DigitalCXError",
+    "InteractionType",
+    "InteractionTypeError",
+    "InvalidRequestError",
+    "NetworkError",
+    "ParseError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ServerError",
+    "__version__",
+]
