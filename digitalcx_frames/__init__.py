@@ -19,6 +19,7 @@ from digitalcx_frames.errors import (
     PermissionDeniedError,
     RateLimitError,
     ServerError,
+    WindowTimeoutError,
 )
 from digitalcx_frames.flags import InteractionType, InteractionTypeError
 
@@ -37,5 +38,6 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ServerError",
+    "WindowTimeoutError",
     "__version__",
 ]

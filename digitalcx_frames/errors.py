@@ -11,6 +11,7 @@ The tree::
     │   ├── RateLimitError                     429 after every retry
     │   └── ServerError                        5xx after every retry
     ├── NetworkError                           connection failures and timeouts after every retry
+    │   └── WindowTimeoutError                 408/504/read timeout: the window is split and fetched again
     └── ParseError (also ValueError)           a body that is not the documented CSV/JSON
 
 Context travels as attributes (``window``, ``page``, ``attempts``, ``status_code``,
@@ -42,6 +43,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ServerError",
+    "WindowTimeoutError",
 ]
 
 
@@ -184,6 +186,40 @@ class NetworkError(DigitalCXError):
 
 def _rebuild_network_error(message: str, window: str | None, page: int | None, attempts: int | None) -> NetworkError:
     return NetworkError(message, window=window, page=page, attempts=attempts)
+
+
+class WindowTimeoutError(NetworkError):
+    """A window answered 408/504 or did not answer within the read timeout.
+
+    The fetch loop catches it and splits the window in halves; it reaches the caller only
+    when a window at the smallest split still times out.
+
+    Attributes
+    ----------
+    status_code : int or None
+        408 or 504, or ``None`` for a read timeout.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        window: str | None = None,
+        page: int | None = None,
+        attempts: int | None = None,
+    ) -> None:
+        self.status_code = status_code
+        super().__init__(message, window=window, page=page, attempts=attempts)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_window_timeout, (self.message, self.status_code, self.window, self.page, self.attempts))
+
+
+def _rebuild_window_timeout(
+    message: str, status_code: int | None, window: str | None, page: int | None, attempts: int | None
+) -> WindowTimeoutError:
+    return WindowTimeoutError(message, status_code=status_code, window=window, page=page, attempts=attempts)
 
 
 class ParseError(DigitalCXError, ValueError):
