@@ -14,6 +14,9 @@ The tree::
     │   └── WindowTimeoutError                 408/504/read timeout: the window is split and fetched again
     └── ParseError (also ValueError)           a body that is not the documented CSV/JSON
 
+    DataWarning (a UserWarning)                the data holds something unexpected but was kept
+                                               (unknown type names, undocumented columns)
+
 Context travels as attributes (``window``, ``page``, ``attempts``, ``status_code``,
 ``message``). ``str(error)`` says what failed, where, how often it was tried and what
 to do. No message ever holds a client secret or a token.
@@ -36,6 +39,7 @@ __all__ = [
     "APIError",
     "AuthenticationError",
     "ConfigurationError",
+    "DataWarning",
     "DigitalCXError",
     "InvalidRequestError",
     "NetworkError",
@@ -62,6 +66,10 @@ def _where(window: str | None, page: int | None, attempts: int | None, line: int
 
 class DigitalCXError(Exception):
     """Root of every error raised by digitalcx_frames."""
+
+
+class DataWarning(UserWarning):
+    """The API sent something the documentation does not describe; it was kept, not dropped."""
 
 
 class ConfigurationError(DigitalCXError, ValueError):
