@@ -1,0 +1,98 @@
+"""Rendering rows to the wire: CSV lines and JSON objects, cached per day.
+
+CSV follows RFC 4180 quoting (a field holding the delimiter, a quote, CR or LF is quoted,
+quotes doubled), lines end in CRLF, booleans are ``True``/``False`` and timestamps
+``2026-03-25T09:30:22.605Z``. Each row is rendered once per delimiter as two byte strings:
+its first 26 fields and the two sensitive ones, so that ``includeUserInfo`` only swaps the
+tail. JSON bodies are arrays of objects with PascalCase keys; ``AllInteractionTypes`` is the
+same JSON *text* as in the CSV, ``LogId`` a number, ``SessionIsActive`` a JSON boolean,
+``RecognitionQuality`` a number or ``null`` and every other column a string (``""`` when empty).
+
+Examples
+--------
+>>> csv_field("a,b", ",")
+'"a,b"'
+>>> csv_field("plain", ",")
+'plain'
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Final
+
+from digitalcx_frames.schema import API_COLUMN_NAMES
+from digitalcx_frames.simulator.data import COL, Day, iso_ms
+
+__all__ = ["csv_field", "csv_header", "csv_lines", "json_objects"]
+
+_SENSITIVE: Final = len(API_COLUMN_NAMES) - 2
+_TS: Final = (COL["TimestampStart"], COL["TimestampEnd"])
+_BOOL: Final = COL["SessionIsActive"]
+_QUALITY: Final = COL["RecognitionQuality"]
+
+
+def csv_field(text: str, delimiter: str) -> str:
+    """Quote one CSV field when it holds the delimiter, a quote, CR or LF."""
+    if delimiter in text or '"' in text or "\n" in text or "\r" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def csv_header(delimiter: str, *, lowercase: bool = False, bom: bool = False) -> bytes:
+    """The header line: the API column names in wire order, CRLF-terminated."""
+    names = [n.lower() for n in API_COLUMN_NAMES] if lowercase else list(API_COLUMN_NAMES)
+    return ("\ufeff" if bom else "").encode() + (delimiter.join(names) + "\r\n").encode()
+
+
+def csv_lines(day: Day, delimiter: str) -> tuple[list[bytes], list[bytes], list[bytes]]:
+    """``(heads, tails_without_user_info, tails_with_user_info)`` of every row, cached on the day.
+
+    A row's line is ``heads[i] + tails[i]``; heads end with the delimiter, tails with CRLF.
+    """
+    key = ("csv", delimiter)
+    cached = day.cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    heads: list[bytes] = []
+    with_info: list[bytes] = []
+    empty = (delimiter + "\r\n").encode()
+    start, end = _TS
+    for row in day.rows:
+        texts: list[str] = list(row)  # type: ignore[arg-type]
+        texts[0] = str(row[0])
+        texts[_BOOL] = "True" if row[_BOOL] else "False"
+        texts[start] = iso_ms(row[start])  # type: ignore[arg-type]
+        texts[end] = iso_ms(row[end])  # type: ignore[arg-type]
+        quality = row[_QUALITY]
+        texts[_QUALITY] = "" if quality is None else repr(quality)
+        fields = [
+            '"' + t.replace('"', '""') + '"' if (delimiter in t or '"' in t or "\n" in t or "\r" in t) else t
+            for t in texts
+        ]
+        heads.append((delimiter.join(fields[:_SENSITIVE]) + delimiter).encode())
+        with_info.append((delimiter.join(fields[_SENSITIVE:]) + "\r\n").encode())
+    result = (heads, [empty] * len(heads), with_info)
+    day.cache[key] = result
+    return result
+
+
+def json_objects(day: Day, *, user_info: bool) -> list[bytes]:
+    """Each row as one compact JSON object (UTF-8), cached on the day."""
+    key = ("json", user_info)
+    cached = day.cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    out: list[bytes] = []
+    for row in day.rows:
+        obj: dict[str, object] = {}
+        for i, (name, value) in enumerate(zip(API_COLUMN_NAMES, row, strict=True)):
+            if i in _TS:
+                obj[name] = iso_ms(int(value))  # type: ignore[call-overload]
+            elif i >= _SENSITIVE and not user_info:
+                obj[name] = ""
+            else:
+                obj[name] = value
+        out.append(json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode())
+    day.cache[key] = out
+    return out

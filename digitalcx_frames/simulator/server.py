@@ -1,0 +1,350 @@
+"""The simulator's state and the rules of its endpoints (the HTTP layer is in ``handler``).
+
+One :class:`State` holds the configuration, the rendered days, issued tokens, the request
+log and the fault scripts. The rules are those of ``API.md`` sections 1-4; where API.md leaves
+a choice open the simulator's choice is written next to the code that makes it.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import hashlib
+import json
+import random
+import secrets
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Final
+
+from digitalcx_frames.flags import KNOWN_BITS
+from digitalcx_frames.simulator.data import COMBOS, Day, generate_day, row_dict
+from digitalcx_frames.simulator.faults import Faults
+from digitalcx_frames.simulator.render import csv_lines
+
+__all__ = ["Config", "Filters", "Reply", "State", "earliest_start", "parse_query", "query_key"]
+
+TENANT: Final = "digitalcx.onmicrosoft.com"
+RESOURCE: Final = "https://digitalcx.onmicrosoft.com/external-api"
+FIRST_DAY: Final = date(2024, 12, 15)
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_TRUE: Final = {"true": True, "false": False}
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything that configures a simulator (picklable, so a child process can rebuild it)."""
+
+    seed: int = 0
+    rows_per_day: int = 2_000
+    page_size: int = 1_000
+    delimiter: str = ","
+    bom: bool = False
+    lowercase_header: bool = False
+    culture: str = "nl"
+    customer_key: str = "demo-customer"
+    project_key: str = "demo-project"
+    client_id: str = "simulator-client"
+    client_secret: str = "simulator-secret"
+    token_lifetime: int = 86_399
+    user_info_rights: bool = True
+    unknown_type_rate: float = 0.0
+    faults: Faults = field(default_factory=Faults)
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """The row filters of one query (API.md section 2), already validated."""
+
+    interaction_types: int | None = None
+    main_interaction_type: int | None = None
+    active_session_only: bool = False
+    filter_text: str | None = None
+    environment: str = "Production"
+    session_mode: str = "Public"
+    include_user_info: bool = False
+
+
+def earliest_start(today: date) -> datetime:
+    """00:00 UTC of the day 90 days before ``today``, and never before 2024-12-15 (API.md section 3).
+
+    >>> earliest_start(date(2026, 11, 20))
+    datetime.datetime(2026, 8, 22, 0, 0, tzinfo=datetime.timezone.utc)
+    """
+    day = max(today - timedelta(days=90), FIRST_DAY)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _ms(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
+class Reply(Exception):  # noqa: N818 - an answer, not an error
+    """Raised inside the handler to answer with a JSON error body."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+class State:
+    """Shared state of one running simulator (thread-safe)."""
+
+    def __init__(self, config: Config, *, today: date | None = None, clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.today_override = today
+        self.clock = clock
+        self.clock_offset = 0.0
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.tokens: dict[str, float] = {}
+        self.log: list[dict[str, Any]] = []
+        self.fault_counts: Counter[str] = Counter()
+        self.scripted: deque[str] = deque()
+        self.fault_rng = random.Random(config.faults.seed if config.faults.seed is not None else config.seed)
+        self._days: dict[date, Day] = {}
+        self._day_locks: dict[date, threading.Lock] = {}
+
+    # -- clock -------------------------------------------------------------------------------
+    @property
+    def today(self) -> date:
+        """The simulator's today (UTC): injected, or the real UTC date."""
+        return self.today_override if self.today_override is not None else datetime.now(UTC).date()
+
+    def now(self) -> float:
+        """Seconds on the token clock (the injected clock plus any advance)."""
+        return self.clock() + self.clock_offset
+
+    # -- data --------------------------------------------------------------------------------
+    def day(self, day: date) -> Day:
+        """The rows of one UTC day, generated once and cached."""
+        found = self._days.get(day)
+        if found is not None:
+            return found
+        with self.lock:
+            day_lock = self._day_locks.setdefault(day, threading.Lock())
+        with day_lock:
+            found = self._days.get(day)
+            if found is None:
+                found = generate_day(
+                    day,
+                    seed=self.config.seed,
+                    rows_per_day=self.config.rows_per_day,
+                    culture=self.config.culture,
+                    unknown_type_rate=self.config.unknown_type_rate,
+                )
+                self._days[day] = found
+            return found
+
+    def prerender(self, first: date, last: date) -> None:
+        """Generate and render the CSV of every day from ``first`` to ``last`` inclusive."""
+        day = first
+        while day <= last:
+            csv_lines(self.day(day), self.config.delimiter)
+            day += timedelta(days=1)
+
+    def select(self, start: datetime, end: datetime, filters: Filters) -> list[tuple[Day, int]]:
+        """The rows of ``[start, end)`` that pass ``filters``, ordered by (TimestampStart, LogId)."""
+        combo = (filters.environment, filters.session_mode)
+        if combo not in COMBOS or end <= start:
+            return []
+        combo_index = COMBOS.index(combo)
+        start_ms, end_ms = _ms(start), _ms(end)
+        out: list[tuple[Day, int]] = []
+        day = start.date()
+        last = (end - timedelta(milliseconds=1)).date()
+        while day <= min(last, self.today):  # days after "today" have no data yet
+            data = self.day(day)
+            lo = bisect.bisect_left(data.ts, start_ms)
+            hi = bisect.bisect_left(data.ts, end_ms)
+            types, main, text = filters.interaction_types, filters.main_interaction_type, filters.filter_text
+            active_only = filters.active_session_only
+            for i in range(lo, hi):
+                if data.combo[i] != combo_index:
+                    continue
+                if active_only and not data.active[i]:
+                    continue
+                if types is not None and not data.mask[i] & types:
+                    continue
+                if main is not None and not data.main_bit[i] & main:
+                    continue
+                if text is not None and text not in data.rows[i][10]:  # type: ignore[operator]
+                    continue
+                out.append((data, i))
+            day += timedelta(days=1)
+        return out
+
+    def expected(self, start: datetime, end: datetime, filters: Filters) -> list[dict[str, object]]:
+        """Ground truth: the selected rows as dicts of Python values."""
+        rows = []
+        for data, i in self.select(start, end, filters):
+            row = row_dict(data, i)
+            if not (filters.include_user_info and self.config.user_info_rights):
+                row["AdditionalSessionInfo"] = ""
+                row["Variables"] = ""
+            rows.append(row)
+        return rows
+
+    # -- tokens and faults -------------------------------------------------------------------
+    def issue_token(self) -> str:
+        """A new access token valid for ``token_lifetime`` seconds on the token clock."""
+        token = secrets.token_urlsafe(32)
+        with self.lock:
+            self.tokens[token] = self.now() + self.config.token_lifetime
+        return token
+
+    def token_ok(self, authorization: str | None) -> bool:
+        """Whether an ``Authorization`` header carries a known, unexpired bearer token."""
+        if not authorization or not authorization.startswith("Bearer "):
+            return False
+        expiry = self.tokens.get(authorization[7:].strip())
+        return expiry is not None and self.now() < expiry
+
+    def inject(self, kind: str, count: int = 1) -> None:
+        """Queue ``count`` scripted faults of ``kind`` for the next interactions requests."""
+        with self.lock:
+            self.scripted.extend([kind] * count)
+
+    def next_fault(self) -> str | None:
+        """The fault for this interactions request: a scripted one first, else a random one."""
+        faults = self.config.faults
+        with self.lock:
+            if self.scripted:
+                kind = self.scripted.popleft()
+            else:
+                roll = self.fault_rng.random()
+                kind = None
+                for name, probability in (
+                    ("500", faults.error_500),
+                    ("429", faults.error_429),
+                    ("cut", faults.cut),
+                    ("slow", faults.slow),
+                ):
+                    if roll < probability:
+                        kind = name
+                        break
+                    roll -= probability
+            if kind is not None:
+                self.fault_counts[kind] += 1
+            return kind
+
+    def count_fault(self, kind: str) -> None:
+        """Count one fault that a rule (not the script) caused."""
+        with self.lock:
+            self.fault_counts[kind] += 1
+
+    def record(self, entry: dict[str, Any]) -> None:
+        """Append one request to the log."""
+        with self.lock:
+            self.log.append(entry)
+
+    # -- paging ------------------------------------------------------------------------------
+    @staticmethod
+    def page_token(query_key: str, offset: int) -> str:
+        """The opaque continuation token of the page starting at ``offset``."""
+        raw = json.dumps({"o": offset, "k": query_key}, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @staticmethod
+    def read_page_token(token: str, query_key: str) -> int:
+        """The offset a continuation token points at; 400 if it is not one of ours for this query."""
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            data = json.loads(raw)
+            offset = int(data["o"])
+            if data["k"] != query_key or offset < 0:
+                raise ValueError(token)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise Reply(400, "The continuation token is not valid for this request.") from exc
+        return offset
+
+
+def query_key(params: dict[str, str]) -> str:
+    """A short digest of a query's parameters except the continuation token."""
+    items = sorted((k, v) for k, v in params.items() if k != "continuationtoken")
+    return hashlib.sha1(repr(items).encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+def _parse_time(params: dict[str, str], name: str) -> datetime:
+    text = params.get(name.lower())
+    if text is None or not text.strip():
+        raise Reply(400, f"The {name} field is required.")
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise Reply(400, f"The value '{text}' is not valid for {name}.") from None
+    if moment.tzinfo is None:  # a timestamp without an offset is read as UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _parse_bool(params: dict[str, str], *names: str) -> bool:
+    for name in names:
+        text = params.get(name)
+        if text is not None:
+            value = _TRUE.get(text.strip().lower())
+            if value is None:
+                raise Reply(400, f"The value '{text}' is not valid for {name}.")
+            return value
+    return False
+
+
+def _parse_mask(params: dict[str, str], *names: str) -> int | None:
+    for name in names:
+        text = params.get(name)
+        if text is not None:
+            try:
+                value = int(text)
+            except ValueError:
+                raise Reply(400, f"The value '{text}' is not valid for {name}.") from None
+            if value < 0 or value & ~KNOWN_BITS:
+                raise Reply(400, f"The value '{text}' is not valid for {name}.")
+            return value  # 0 overlaps nothing: no rows
+    return None
+
+
+def _parse_choice(params: dict[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    text = params.get(name.lower())
+    if text is None:
+        return default
+    if text not in allowed:  # case-sensitive, like the service
+        raise Reply(400, f"The value '{text}' is not valid for {name}; use one of {', '.join(allowed)}.")
+    return text
+
+
+def parse_query(state: State, params: dict[str, str]) -> tuple[datetime, datetime, Filters]:
+    """Validate the parameters of one interactions request (names already lower-cased)."""
+    config = state.config
+    culture = params.get("culture")
+    if culture is None or not culture:
+        raise Reply(400, "The culture field is required.")
+    if culture != config.culture:  # case-sensitive
+        raise Reply(400, f"Culture {culture} does not exist for project {config.project_key}.")
+    start = _parse_time(params, "startDate")
+    end = _parse_time(params, "endDate")
+    if end < start:
+        raise Reply(400, "End date cannot be earlier than start date.")
+    if end - start > timedelta(days=1):
+        raise Reply(400, "The period between start date and end date cannot be longer than one day.")
+    earliest = earliest_start(state.today)
+    if start < earliest:
+        raise Reply(400, f"Start date cannot be earlier than {earliest:%Y-%m-%dT%H:%M:%SZ}: data is kept for 90 days.")
+    filters = Filters(
+        interaction_types=_parse_mask(params, "interactiontypes"),
+        main_interaction_type=_parse_mask(params, "maininteractiontype", "maininteractiontypes"),
+        active_session_only=_parse_bool(params, "activesessiononly"),
+        filter_text=params.get("filtertext") or None,
+        environment=_parse_choice(params, "environment", ("Production", "Staging"), "Production"),
+        session_mode=_parse_choice(params, "sessionMode", ("Public", "Internal", "Test", "Monitor"), "Public"),
+        include_user_info=_parse_bool(params, "includeuserinfo"),
+    )
+    return start, end, filters
