@@ -277,11 +277,9 @@ def test_https_or_loopback_http_is_accepted(url: str) -> None:
 @pytest.mark.parametrize("url", ["http://analytics.digitalcx.com", "http://10.0.0.1", "ftp://127.0.0.1", "127.0.0.1"])
 @pytest.mark.parametrize("which", ["base_url", "token_url"])
 def test_plain_http_elsewhere_is_refused(url: str, which: str) -> None:
+    options: dict[str, Any] = {which: url}
     with pytest.raises(ConfigurationError, match="https://"):
-        if which == "base_url":
-            Client("a", "b", base_url=url)
-        else:
-            Client("a", "b", token_url=url)
+        Client("a", "b", **options)
 
 
 def test_environment_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
