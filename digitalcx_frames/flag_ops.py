@@ -1,0 +1,419 @@
+"""Vectorised interaction-type flag functions for Polars and pandas.
+
+Every function takes a Polars expression (or a column name), a Polars Series or a
+pandas Series, and returns the same kind of object. These typed functions are the
+documented API; the ``.dcx`` namespaces (:mod:`digitalcx_frames.accessors`) are
+one-line shortcuts to them. Mask arguments go through
+:meth:`InteractionType.coerce <digitalcx_frames.InteractionType.coerce>`, so ``"QA"``,
+``["QA", "Dialog"]``, ``2`` and ``InteractionType.QA`` all work.
+
+Nulls propagate (a null mask gives null, never ``False``), no Python runs per row and
+inputs are never modified.
+
+Examples
+--------
+>>> import polars as pl
+>>> from digitalcx_frames import flag_ops
+>>> df = pl.DataFrame({"types": pl.Series([10, None, 131], dtype=pl.UInt16)})
+>>> df.select(qa=flag_ops.has("types", "QA"), names=flag_ops.names("types")).to_dict(as_series=False)
+{'qa': [True, None, True], 'names': [['QA', 'Dialog'], None, ['Event', 'QA', 'TransactionalDialog']]}
+>>> flag_ops.from_names(pl.Series(['[ "Dialog", "QA"]', '["qa"]', None])).to_list()
+[10, 2, None]
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any, Final, Literal, TypeAlias, overload
+
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+
+from digitalcx_frames.flags import KNOWN_BITS, InteractionType
+
+__all__ = [
+    "FlagLike",
+    "UnknownPolicy",
+    "from_names",
+    "has",
+    "has_any",
+    "names",
+    "one_hot",
+    "unknown_names",
+    "with_one_hot",
+]
+
+FlagLike: TypeAlias = "InteractionType | int | str | Iterable[str | InteractionType]"
+"""Any spelling of a mask that :meth:`InteractionType.coerce` accepts."""
+
+UnknownPolicy: TypeAlias = Literal["raise", "flag"]
+"""What :func:`from_names` does with a name it does not know: raise, or set ``UNKNOWN``."""
+
+_NAMES_DTYPE: Final = pl.List(pl.String)
+_PANDAS_NAMES_DTYPE: Final = pd.ArrowDtype(pa.list_(pa.string()))
+_NAMES_OF_MASK: Final = {mask: InteractionType(mask).api_names() for mask in range(KNOWN_BITS + 1)}
+_SMALL_INTS: Final = (pl.Int8, pl.Int16, pl.UInt8)
+
+
+def _field_names(prefix: str) -> list[str]:
+    return [f"{prefix}{(member.name or '').lower()}" for member in InteractionType.known()]
+
+
+# --------------------------------------------------------------------------- dispatch
+
+
+def _dispatch(
+    masks: pl.Expr | pl.Series | pd.Series[Any] | str,
+    build: Callable[[pl.Expr], pl.Expr],
+    to_pandas: Callable[[pl.Series, pd.Series[Any]], Any],
+) -> Any:
+    """Apply an expression builder to an expression, a Polars Series or a pandas Series."""
+    if isinstance(masks, str):
+        return build(pl.col(masks))
+    if isinstance(masks, pl.Expr):
+        return build(masks)
+    if isinstance(masks, pl.Series):
+        return masks.to_frame().select(build(pl.col(masks.name))).to_series()
+    if isinstance(masks, pd.Series):
+        series = _from_pandas(masks)
+        result = series.to_frame().select(build(pl.col(series.name))).to_series()
+        return to_pandas(result, masks)
+    raise TypeError(
+        f"expected a Polars expression or column name, a Polars Series or a pandas Series, got {type(masks).__name__}"
+    )
+
+
+def _from_pandas(series: pd.Series[Any]) -> pl.Series:
+    try:
+        converted = pl.from_pandas(series)
+    except (TypeError, ValueError, pl.exceptions.PolarsError, pa.ArrowException) as exc:
+        raise TypeError(f"cannot read the pandas Series of dtype {series.dtype} as interaction types: {exc}") from exc
+    if not isinstance(converted, pl.Series):  # pragma: no cover - from_pandas of a Series is a Series
+        raise TypeError("expected a Series")
+    return converted.alias("masks")
+
+
+def _pandas_series(result: pl.Series, like: pd.Series[Any]) -> pd.Series[Any]:
+    array = result.to_arrow(compat_level=pl.CompatLevel.oldest())
+    if result.dtype == pl.Boolean:
+        return pd.Series(
+            array.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get), index=like.index, name=like.name
+        )
+    if result.dtype == pl.UInt16:
+        values = array.to_pandas(types_mapper={pa.uint16(): pd.UInt16Dtype()}.get)
+        return pd.Series(values, index=like.index, name=like.name, dtype=pd.UInt16Dtype())
+    return pd.Series(array.cast(pa.list_(pa.string())), index=like.index, name=like.name, dtype=_PANDAS_NAMES_DTYPE)
+
+
+def _pandas_frame(result: pl.Series, like: pd.Series[Any]) -> pd.DataFrame:
+    frame = result.struct.unnest()
+    columns = {
+        name: pd.Series(
+            frame[name].to_arrow().to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get),
+            index=like.index,
+            dtype=pd.BooleanDtype(),
+        )
+        for name in frame.columns
+    }
+    return pd.DataFrame(columns, index=like.index)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _integer_masks(function: str, build: Callable[[pl.Expr], pl.Expr]) -> Callable[[pl.Expr, pl.DataType], pl.Expr]:
+    """Check at plan time that masks are integers; widen tiny integer types so every bit fits."""
+
+    def checked(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+        if not dtype.is_integer():
+            hint = " (decode the names first with from_names)" if dtype in (pl.String, _NAMES_DTYPE) else ""
+            raise TypeError(f"{function}() needs an integer mask column, got dtype {dtype}{hint}")
+        if dtype in _SMALL_INTS:
+            expr = expr.cast(pl.Int32)
+        return build(expr)
+
+    return checked
+
+
+# --------------------------------------------------------------------------- has / has_any
+
+
+@overload
+def has(masks: pl.Expr | str, flag: FlagLike) -> pl.Expr: ...
+@overload
+def has(masks: pl.Series, flag: FlagLike) -> pl.Series: ...
+@overload
+def has(masks: pd.Series[Any], flag: FlagLike) -> pd.Series[Any]: ...
+def has(masks: pl.Expr | pl.Series | pd.Series[Any] | str, flag: FlagLike) -> pl.Expr | pl.Series | pd.Series[Any]:
+    """Whether every bit of ``flag`` is set in each mask.
+
+    Parameters
+    ----------
+    masks
+        Integer masks: an expression or column name, a Polars Series or a pandas Series.
+    flag
+        The types to test, in any spelling :meth:`InteractionType.coerce` accepts
+        (``InteractionType.UNKNOWN`` allowed).
+
+    Returns
+    -------
+    pl.Expr, pl.Series or pandas Series
+        Boolean (pandas: nullable ``boolean``); null where the mask is null.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> has(pl.Series([10, 2, None], dtype=pl.UInt16), ["QA", "Dialog"]).to_list()
+    [True, False, None]
+    """
+    value = int(InteractionType.coerce(flag, allow_unknown=True))
+    checked = _integer_masks("has", lambda expr: (expr & value) == value)
+    result: pl.Expr | pl.Series | pd.Series[Any] = _dispatch(
+        masks, lambda e: e.pipe_with_dtype(checked), _pandas_series
+    )
+    return result
+
+
+@overload
+def has_any(masks: pl.Expr | str, flag: FlagLike) -> pl.Expr: ...
+@overload
+def has_any(masks: pl.Series, flag: FlagLike) -> pl.Series: ...
+@overload
+def has_any(masks: pd.Series[Any], flag: FlagLike) -> pd.Series[Any]: ...
+def has_any(masks: pl.Expr | pl.Series | pd.Series[Any] | str, flag: FlagLike) -> pl.Expr | pl.Series | pd.Series[Any]:
+    """Whether any bit of ``flag`` is set in each mask (the API's overlap rule).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> has_any(pl.Series([10, 2, 1, None]), 131).to_list()
+    [True, True, True, None]
+    >>> has_any(pl.Series([8]), "QA").to_list()
+    [False]
+    """
+    value = int(InteractionType.coerce(flag, allow_unknown=True))
+    checked = _integer_masks("has_any", lambda expr: (expr & value) != 0)
+    result: pl.Expr | pl.Series | pd.Series[Any] = _dispatch(
+        masks, lambda e: e.pipe_with_dtype(checked), _pandas_series
+    )
+    return result
+
+
+# --------------------------------------------------------------------------- names / one_hot
+
+
+@overload
+def names(masks: pl.Expr | str) -> pl.Expr: ...
+@overload
+def names(masks: pl.Series) -> pl.Series: ...
+@overload
+def names(masks: pd.Series[Any]) -> pd.Series[Any]: ...
+def names(masks: pl.Expr | pl.Series | pd.Series[Any] | str) -> pl.Expr | pl.Series | pd.Series[Any]:
+    """The API names of the known bits of each mask, in bit order.
+
+    ``UNKNOWN`` and bits outside the known ten are left out, as in
+    :meth:`InteractionType.api_names`.
+
+    Returns
+    -------
+    pl.Expr, pl.Series or pandas Series
+        ``List(String)`` (pandas: ``ArrowDtype(list<string>)``); null where the mask is null.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> names(pl.Series([130, 0, None])).to_list()
+    [['QA', 'TransactionalDialog'], [], None]
+    """
+    checked = _integer_masks(
+        "names", lambda expr: (expr & KNOWN_BITS).replace_strict(_NAMES_OF_MASK, return_dtype=_NAMES_DTYPE)
+    )
+    result: pl.Expr | pl.Series | pd.Series[Any] = _dispatch(
+        masks, lambda e: e.pipe_with_dtype(checked), _pandas_series
+    )
+    return result
+
+
+@overload
+def one_hot(masks: pl.Expr | str, *, prefix: str = "is_") -> pl.Expr: ...
+@overload
+def one_hot(masks: pl.Series, *, prefix: str = "is_") -> pl.Series: ...
+@overload
+def one_hot(masks: pd.Series[Any], *, prefix: str = "is_") -> pd.DataFrame: ...
+def one_hot(
+    masks: pl.Expr | pl.Series | pd.Series[Any] | str, *, prefix: str = "is_"
+) -> pl.Expr | pl.Series | pd.DataFrame:
+    """One boolean per known type: a struct for Polars, a frame for pandas.
+
+    Fields are named ``prefix`` + the member's lower-case name (``is_event`` …
+    ``is_generative_ai``), in bit order. A null mask gives null fields.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> row = one_hot(pl.Series([10], dtype=pl.UInt16)).struct.unnest().row(0, named=True)
+    >>> [name for name, value in row.items() if value]
+    ['is_qa', 'is_dialog']
+    """
+    fields = _field_names(prefix)
+
+    def build(expr: pl.Expr) -> pl.Expr:
+        return pl.struct(
+            [
+                ((expr & int(member)) != 0).alias(field)
+                for member, field in zip(InteractionType.known(), fields, strict=True)
+            ]
+        )
+
+    checked = _integer_masks("one_hot", build)
+    result: pl.Expr | pl.Series | pd.DataFrame = _dispatch(
+        masks, lambda e: e.pipe_with_dtype(checked).name.keep(), _pandas_frame
+    )
+    return result
+
+
+@overload
+def with_one_hot(frame: pl.DataFrame, column: str, *, prefix: str = "is_") -> pl.DataFrame: ...
+@overload
+def with_one_hot(frame: pl.LazyFrame, column: str, *, prefix: str = "is_") -> pl.LazyFrame: ...
+@overload
+def with_one_hot(frame: pd.DataFrame, column: str, *, prefix: str = "is_") -> pd.DataFrame: ...
+def with_one_hot(
+    frame: pl.DataFrame | pl.LazyFrame | pd.DataFrame, column: str, *, prefix: str = "is_"
+) -> pl.DataFrame | pl.LazyFrame | pd.DataFrame:
+    """A new frame with the boolean columns of :func:`one_hot` appended.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"types": pd.array([3, None], dtype="UInt16")})
+    >>> out = with_one_hot(frame, "types")
+    >>> out[["is_event", "is_dialog"]]
+       is_event  is_dialog
+    0      True      False
+    1      <NA>       <NA>
+    >>> str(out["is_event"].dtype)
+    'boolean'
+    >>> list(frame.columns)
+    ['types']
+    """
+    if isinstance(frame, pd.DataFrame):
+        columns = one_hot(frame[column], prefix=prefix)
+        return pd.concat([frame, columns], axis=1)
+    expr = one_hot(pl.col(column), prefix=prefix).alias("__dcx_one_hot__")
+    return frame.with_columns(expr).unnest("__dcx_one_hot__")
+
+
+# --------------------------------------------------------------------------- from_names
+
+
+def _code(text: str, policy: UnknownPolicy) -> int:
+    if policy == "flag":
+        return int(InteractionType.from_api_names_lenient(text)[0])
+    return int(InteractionType.from_api_names(text))
+
+
+def _decode_text(series: pl.Series, policy: UnknownPolicy) -> pl.Series:
+    distinct = series.drop_nulls().unique()
+    codes = pl.Series([_code(text, policy) for text in distinct.to_list()], dtype=pl.UInt16)
+    return series.replace_strict(distinct, codes, return_dtype=pl.UInt16)
+
+
+def _decode_lists(series: pl.Series, policy: UnknownPolicy) -> pl.Series:
+    distinct = series.explode().drop_nulls().unique()
+    codes = pl.Series([_code(f"[{_json_string(name)}]", policy) for name in distinct.to_list()], dtype=pl.UInt16)
+    bits = series.list.eval(pl.element().replace_strict(distinct, codes, return_dtype=pl.UInt16))
+    return bits.list.unique().list.sum().cast(pl.UInt16)
+
+
+def _json_string(name: str) -> str:
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _from_names_expr(policy: UnknownPolicy) -> Callable[[pl.Expr, pl.DataType], pl.Expr]:
+    def checked(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+        if dtype in (pl.Categorical, pl.Enum) or isinstance(dtype, pl.Categorical | pl.Enum):
+            expr, dtype = expr.cast(pl.String), pl.String()
+        if dtype == pl.String:
+            return expr.map_batches(lambda s: _decode_text(s, policy), return_dtype=pl.UInt16, is_elementwise=True)
+        if dtype == _NAMES_DTYPE:
+            return expr.map_batches(lambda s: _decode_lists(s, policy), return_dtype=pl.UInt16, is_elementwise=True)
+        raise TypeError(
+            f'from_names() needs a String column of JSON text (such as \'[ "Dialog", "QA"]\') '
+            f"or a List(String) column of names, got dtype {dtype}"
+        )
+
+    return checked
+
+
+@overload
+def from_names(texts: pl.Expr | str, *, unknown: UnknownPolicy = "raise") -> pl.Expr: ...
+@overload
+def from_names(texts: pl.Series, *, unknown: UnknownPolicy = "raise") -> pl.Series: ...
+@overload
+def from_names(texts: pd.Series[Any], *, unknown: UnknownPolicy = "raise") -> pd.Series[Any]: ...
+def from_names(
+    texts: pl.Expr | pl.Series | pd.Series[Any] | str, *, unknown: UnknownPolicy = "raise"
+) -> pl.Expr | pl.Series | pd.Series[Any]:
+    """The ``UInt16`` mask of each row's type names.
+
+    Each distinct value is decoded once with the Python codec and the result is mapped
+    back over the column, so the cost is one hash lookup per row.
+
+    Parameters
+    ----------
+    texts
+        JSON text as the API writes it (``'[ "Dialog", "QA"]'``, compact or spaced) or a
+        list-of-strings column. Names are case-insensitive, with the documented aliases.
+        Nulls inside a list are ignored; a null row gives a null mask.
+    unknown
+        ``"raise"`` (default): an unknown name raises :class:`InteractionTypeError`.
+        ``"flag"``: it sets the ``UNKNOWN`` bit (``1 << 15``) instead; count such names
+        with :func:`unknown_names`.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from_names(pl.Series([["QA", "t-dialog"], []])).to_list()
+    [130, 0]
+    >>> from_names(pl.Series(['["QA","Smalltalk"]']), unknown="flag").to_list()
+    [32770]
+    """
+    if unknown not in ("raise", "flag"):
+        raise ValueError(f"unknown must be 'raise' or 'flag', not {unknown!r}")
+    checked = _from_names_expr(unknown)
+    result: pl.Expr | pl.Series | pd.Series[Any] = _dispatch(
+        texts, lambda e: e.pipe_with_dtype(checked), _pandas_series
+    )
+    return result
+
+
+def unknown_names(texts: pl.Series | pd.Series[Any]) -> dict[str, int]:
+    """The names in a column that are not interaction types, with the number of rows holding each.
+
+    Reading a frame uses this to warn once per unknown name with its count.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> unknown_names(pl.Series(['["QA","Smalltalk"]', '["Smalltalk"]', '["Dialog"]', None]))
+    {'Smalltalk': 2}
+    """
+    series = _from_pandas(texts) if isinstance(texts, pd.Series) else texts
+    dtype = series.dtype
+    if isinstance(dtype, pl.Categorical | pl.Enum):
+        series = series.cast(pl.String)
+    if series.dtype == _NAMES_DTYPE:
+        series = series.list.unique().explode().drop_nulls()
+        texts_of: Callable[[str], str] = lambda name: f"[{_json_string(name)}]"  # noqa: E731
+    elif series.dtype == pl.String:
+        texts_of = lambda text: text  # noqa: E731
+    else:
+        raise TypeError(f"unknown_names() needs a String or List(String) column, got dtype {series.dtype}")
+    counts: Counter[str] = Counter()
+    for value, count in series.drop_nulls().value_counts().iter_rows():
+        for name in set(InteractionType.from_api_names_lenient(texts_of(value))[1]):
+            counts[name] += count
+    return dict(counts)
