@@ -77,27 +77,22 @@ def sessions(frame: fx.FrameT) -> fx.FrameT:
     -------
     The same kind of frame as ``frame``, sorted by ``start`` then ``session_uuid``:
 
-    ============================== ======================= =====================================================
-    column                         Polars dtype            meaning
-    ============================== ======================= =====================================================
-    ``session_uuid``               String                  the session
-    ``culture``                    Categorical             culture of its first row
-    ``start``                      Datetime("us", "UTC")   earliest ``timestamp_start``
-    ``end``                        Datetime("us", "UTC")   latest ``timestamp_end`` (``timestamp_start`` if null)
-    ``duration``                   Duration("us")          ``end - start``, computed in UTC
-    ``interactions``               UInt32                  rows (log entries)
-    ``user_interactions``          UInt32                  user interactions
-    ``is_active``                  Boolean                 ``session_is_active`` (null if unknown)
-    ``types``                      UInt16                  bitwise OR of ``all_interaction_types``
-    ``n_event`` … ``n_generative_ai`` UInt32               rows per main type (ten columns, bit order)
-    ``first_question``             String                  first non-null question by ``timestamp_start``, ``log_id``
-    ``had_feedback``               Boolean                 a Feedback row or a row with a feedback score
-    ``mean_feedback_score``        Float64                 mean feedback score, null if none
-    ``dropped_out``                Boolean                 any ``dialog_paths`` with a ``DropOut``
-    ``dropout_node``               String                  the last ``DropOut`` node, null if none
-    ``generative_ai_share``        Float64                 share of answered interactions with main type
-                                                           GenerativeAI; null if none was answered
-    ============================== ======================= =====================================================
+    - ``session_uuid`` (String): the session
+    - ``culture`` (Categorical): culture of its first row
+    - ``start`` (Datetime("us", "UTC")): earliest ``timestamp_start``
+    - ``end`` (Datetime("us", "UTC")): latest ``timestamp_end`` (``timestamp_start`` if null)
+    - ``duration`` (Duration("us")): ``end - start``, computed in UTC
+    - ``interactions`` (UInt32): rows (log entries)
+    - ``user_interactions`` (UInt32): user interactions
+    - ``is_active`` (Boolean): ``session_is_active`` (null if unknown)
+    - ``types`` (UInt16): bitwise OR of ``all_interaction_types``
+    - ``n_event`` … ``n_generative_ai`` (UInt32): rows per main type (ten columns, bit order)
+    - ``first_question`` (String): first question by ``timestamp_start``, ``log_id``
+    - ``had_feedback`` (Boolean): a Feedback row or a row with a feedback score
+    - ``mean_feedback_score`` (Float64): mean feedback score, null if none
+    - ``dropped_out`` (Boolean): any ``dialog_paths`` with a ``DropOut``
+    - ``dropout_node`` (String): the last ``DropOut`` node, null if none
+    - ``generative_ai_share`` (Float64): share of answered interactions that are GenerativeAI (null: none)
 
     Examples
     --------
@@ -208,17 +203,13 @@ def daily_summary(frame: fx.FrameT, *, tz: str = "UTC") -> fx.FrameT:
     -------
     The same kind of frame as ``frame``, sorted by ``day``:
 
-    ==================================== =========== ================================================
-    column                               Polars dtype meaning
-    ==================================== =========== ================================================
-    ``day``                              Date        the local date in ``tz`` (pandas: datetime64[ms])
-    ``interactions``                     UInt32      rows
-    ``sessions``                         UInt32      distinct ``session_uuid``
-    ``active_sessions``                  UInt32      distinct ``session_uuid`` with ``session_is_active``
-    ``n_event`` … ``n_generative_ai``    UInt32      rows per main type (ten columns, bit order)
-    ``feedback_up``                      UInt32      rows with feedback score 1
-    ``feedback_down``                    UInt32      rows with feedback score -1
-    ==================================== =========== ================================================
+    - ``day`` (Date): the local date in ``tz`` (pandas: datetime64[ms])
+    - ``interactions`` (UInt32): rows
+    - ``sessions`` (UInt32): distinct ``session_uuid``
+    - ``active_sessions`` (UInt32): distinct ``session_uuid`` with ``session_is_active``
+    - ``n_event`` … ``n_generative_ai`` (UInt32): rows per main type (ten columns, bit order)
+    - ``feedback_up`` (UInt32): rows with feedback score 1
+    - ``feedback_down`` (UInt32): rows with feedback score -1
 
     Raises
     ------
@@ -373,14 +364,10 @@ def top_questions(frame: fx.FrameT, *, n: int | None = 20) -> fx.FrameT:
     The same kind of frame as ``frame``, at most ``n`` rows sorted by ``count`` descending
     then ``question``:
 
-    ========================= ============ =====================================================
-    column                    Polars dtype meaning
-    ========================= ============ =====================================================
-    ``question``              String       the normalised question
-    ``count``                 UInt32       question rows
-    ``negative_feedback``     UInt32       of those, rows that got negative feedback
-    ``negative_share``        Float64      ``negative_feedback / count``
-    ========================= ============ =====================================================
+    - ``question`` (String): the normalised question
+    - ``count`` (UInt32): question rows
+    - ``negative_feedback`` (UInt32): of those, rows that got negative feedback
+    - ``negative_share`` (Float64): ``negative_feedback / count``
 
     Raises
     ------
@@ -450,21 +437,17 @@ def answer_feedback(frame: fx.FrameT) -> fx.FrameT:
     The same kind of frame as ``frame``, one row per answered row, sorted by
     ``timestamp_start``, ``log_id`` then ``interaction_uuid``:
 
-    ========================= ======================= ===================================================
-    column                    Polars dtype            meaning
-    ========================= ======================= ===================================================
-    ``log_id``                Int64                   the answered row
-    ``session_uuid``          String                  its session
-    ``interaction_uuid``      String                  its interaction
-    ``timestamp_start``       Datetime("us", "UTC")   when it was asked
-    ``main_interaction_type`` Categorical             its main type
-    ``question``              String                  its ``interaction_value`` as typed
-    ``output_text``           String                  the answer
-    ``n_feedback``            UInt32                  feedback rows that follow it
-    ``feedback_score``        Int64                   score of the last of them (1, -1; null if none)
-    ``feedback_comment``      String                  last non-empty comment, null if none
-    ``link_clicks``           UInt32                  LinkClick rows that follow it
-    ========================= ======================= ===================================================
+    - ``log_id`` (Int64): the answered row
+    - ``session_uuid`` (String): its session
+    - ``interaction_uuid`` (String): its interaction
+    - ``timestamp_start`` (Datetime("us", "UTC")): when it was asked
+    - ``main_interaction_type`` (Categorical): its main type
+    - ``question`` (String): its ``interaction_value`` as typed
+    - ``output_text`` (String): the answer
+    - ``n_feedback`` (UInt32): feedback rows that follow it
+    - ``feedback_score`` (Int64): score of the last of them (1, -1; null if none)
+    - ``feedback_comment`` (String): last non-empty comment, null if none
+    - ``link_clicks`` (UInt32): LinkClick rows that follow it
 
     Examples
     --------
