@@ -20,6 +20,7 @@ __all__ = [
     "ANSWER_EXCLUDED",
     "NON_USER",
     "QUESTION_TYPES",
+    "REACTION_COLUMNS",
     "TYPE_SUFFIXES",
     "FrameT",
     "answered",
@@ -29,6 +30,7 @@ __all__ = [
     "feedback_target",
     "main_bit",
     "normalised_question",
+    "reactions",
     "restore",
     "to_lazy",
     "to_pandas",
@@ -206,6 +208,41 @@ def to_lazy(
         else:
             exprs.append(pl.lit(None, dtype=target).alias(name))
     return lazy.select(exprs)
+
+
+def reactions(lazy: pl.LazyFrame) -> pl.LazyFrame:
+    """Feedback and LinkClick rows aggregated per target interaction uuid (column ``_target``).
+
+    Needs the columns of :data:`REACTION_COLUMNS` and ``main_interaction_type``. Gives
+    ``n_feedback`` (UInt32), ``feedback_score`` (Int64, of the last feedback row),
+    ``feedback_comment`` (String, the last non-empty one) and ``link_clicks`` (UInt32).
+    """
+    bit = pl.col("_bit")
+    score = pl.col("_score")
+    is_feedback = (bit == int(InteractionType.FEEDBACK)) | score.is_not_null()
+    is_click = bit == int(InteractionType.LINK_CLICK)
+    return (
+        lazy.with_columns(_bit=main_bit())
+        .with_columns(_score=feedback_score(bit), _target=feedback_target(), _comment=feedback_comment())
+        .filter((is_feedback | is_click) & pl.col("_target").is_not_null())
+        .sort("timestamp_start", "log_id", nulls_last=True)
+        .group_by("_target")
+        .agg(
+            is_feedback.sum().cast(pl.UInt32).alias("n_feedback"),
+            score.drop_nulls().last().alias("feedback_score"),
+            pl.col("_comment").drop_nulls().last().alias("feedback_comment"),
+            is_click.sum().cast(pl.UInt32).alias("link_clicks"),
+        )
+    )
+
+
+REACTION_COLUMNS = (
+    "log_id",
+    "originating_interaction_uuid",
+    "timestamp_start",
+    "interaction_value",
+    "feedback_info",
+)
 
 
 _ARROW_TO_PANDAS: Final = {

@@ -310,36 +310,6 @@ def one_hot_types(frame: fx.FrameT) -> fx.FrameT:
     return out
 
 
-def _reactions(lazy: pl.LazyFrame) -> pl.LazyFrame:
-    """Feedback and LinkClick rows aggregated per target interaction uuid."""
-    bit = pl.col("_bit")
-    score = pl.col("_score")
-    is_feedback = (bit == int(InteractionType.FEEDBACK)) | score.is_not_null()
-    is_click = bit == int(InteractionType.LINK_CLICK)
-    return (
-        lazy.with_columns(_bit=fx.main_bit())
-        .with_columns(_score=fx.feedback_score(bit), _target=fx.feedback_target(), _comment=fx.feedback_comment())
-        .filter((is_feedback | is_click) & pl.col("_target").is_not_null())
-        .sort(*_ORDER, nulls_last=True)
-        .group_by("_target")
-        .agg(
-            is_feedback.sum().cast(pl.UInt32).alias("n_feedback"),
-            score.drop_nulls().last().alias("feedback_score"),
-            pl.col("_comment").drop_nulls().last().alias("feedback_comment"),
-            is_click.sum().cast(pl.UInt32).alias("link_clicks"),
-        )
-    )
-
-
-_REACTION_COLUMNS = (
-    "log_id",
-    "originating_interaction_uuid",
-    "timestamp_start",
-    "interaction_value",
-    "feedback_info",
-)
-
-
 def top_questions(frame: fx.FrameT, *, n: int | None = 20) -> fx.FrameT:
     """The most frequent normalised user questions, with how often they got negative feedback.
 
@@ -394,10 +364,10 @@ def top_questions(frame: fx.FrameT, *, n: int | None = 20) -> fx.FrameT:
         frame,
         function="top_questions",
         required=("main_interaction_type", "interaction_value"),
-        optional=("interaction_uuid", *_REACTION_COLUMNS),
+        optional=("interaction_uuid", *fx.REACTION_COLUMNS),
     )
     negative = (
-        _reactions(lazy)
+        fx.reactions(lazy)
         .filter(pl.col("feedback_score") < 0)
         .select(pl.col("_target").alias("interaction_uuid"), pl.lit(True).alias("_negative"))
     )
@@ -468,9 +438,9 @@ def answer_feedback(frame: fx.FrameT) -> fx.FrameT:
         frame,
         function="answer_feedback",
         required=("interaction_uuid", "main_interaction_type", "output_text"),
-        optional=("session_uuid", *_REACTION_COLUMNS),
+        optional=("session_uuid", *fx.REACTION_COLUMNS),
     )
-    reactions = _reactions(lazy).rename({"_target": "interaction_uuid"})
+    reactions = fx.reactions(lazy).rename({"_target": "interaction_uuid"})
     out = (
         lazy.filter(fx.answered(fx.main_bit()))
         .join(reactions, on="interaction_uuid", how="left")
