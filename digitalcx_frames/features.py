@@ -48,6 +48,14 @@ Examples
 ('s1', 3, 35, 'Opening hours?')
 >>> features.answer_feedback(logs).select("interaction_uuid", "feedback_score", "feedback_comment").row(0)
 ('i2', -1, 'too short')
+
+pandas in, pandas out, with nullable dtypes:
+
+>>> table = features.sessions(logs.to_pandas())
+>>> table[["interactions", "had_feedback", "mean_feedback_score"]].dtypes.astype(str).tolist()
+['UInt32', 'boolean', 'Float64']
+>>> table.loc[0, "mean_feedback_score"]
+np.float64(-1.0)
 """
 
 from __future__ import annotations
