@@ -95,7 +95,7 @@ def sessions(frame: fx.FrameT) -> fx.FrameT:
     - ``is_active`` (Boolean): ``session_is_active`` (null if unknown)
     - ``types`` (UInt16): bitwise OR of ``all_interaction_types``
     - ``n_event`` … ``n_generative_ai`` (UInt32): rows per main type (ten columns, bit order)
-    - ``first_question`` (String): first question by ``timestamp_start``, ``log_id``
+    - ``first_question`` (String): first non-blank question by ``timestamp_start``, ``log_id``, as typed
     - ``had_feedback`` (Boolean): a Feedback row or a row with a feedback score
     - ``mean_feedback_score`` (Float64): mean feedback score, null if none
     - ``dropped_out`` (Boolean): any ``dialog_paths`` with a ``DropOut``
@@ -143,7 +143,7 @@ def sessions(frame: fx.FrameT) -> fx.FrameT:
     n_answered = is_answered.sum()
     end = pl.coalesce("timestamp_end", "timestamp_start")
     question = pl.col("interaction_value").filter(
-        ((bit & fx.QUESTION_TYPES) != 0) & pl.col("interaction_value").is_not_null()
+        ((bit & fx.QUESTION_TYPES) != 0) & (pl.col("interaction_value").str.strip_chars() != "")
     )
     out = (
         lazy.with_columns(
