@@ -1,0 +1,384 @@
+r"""One response body (CSV or JSON bytes) -> a ``pl.DataFrame`` with exactly the schema.
+
+The CSV path hands the body's bytes to Polars as they are (Polars skips a UTF-8 BOM
+itself), reads text columns as ``String`` and ids, booleans and numbers as typed columns,
+then types the rest in one lazy query: ``str.to_datetime`` with an explicit format,
+``Categorical`` casts, empty strings to null. The interaction-type masks are decoded
+from the few distinct ``AllInteractionTypes`` strings once and mapped with
+``replace_strict``. Nothing decodes the whole body to ``str`` unless something already
+went wrong: line numbers for errors are found afterwards, on the error path only, by
+scanning the bytes with Python's :mod:`csv` module (see :mod:`digitalcx_frames.parse_locate`).
+
+Examples
+--------
+>>> from digitalcx_frames.parse import parse_body
+>>> body = (
+...     b"LogId,InteractionUuid,SessionUuid,SessionIsActive,TimestampStart,TimestampEnd,"
+...     b"Culture,MainInteractionType,AllInteractionTypes,OutputText\r\n"
+...     b'5300000001,i-1,s-1,True,2026-03-25T09:30:22.605Z,2026-03-25T09:30:23Z,nl,QA,"[ ""Dialog"", ""QA""]",'
+...     b'"Hallo,\nwereld"\r\n'
+... )
+>>> page = parse_body(body)
+>>> page.frame.select("log_id", "all_interaction_types", "output_text").row(0)
+(5300000001, 10, 'Hallo,\nwereld')
+>>> page.frame.schema["timestamp_start"]
+Datetime(time_unit='us', time_zone='UTC')
+>>> page.unknown_types, page.extra_columns
+({}, ())
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Final, Literal
+
+import polars as pl
+
+from digitalcx_frames.errors import ParseError
+from digitalcx_frames.flags import InteractionType, InteractionTypeError
+from digitalcx_frames.parse_locate import find_bad_row, line_of_byte, line_of_row, tail_record_fields
+from digitalcx_frames.schema import COLUMNS, Column, Kind, column_by_api_name, polars_schema
+
+__all__ = ["ParsedPage", "empty_frame", "parse_body"]
+
+_BOM: Final = b"\xef\xbb\xbf"
+_DELIMITERS: Final = (",", "|", ";", "\t")
+_ISO_FORMAT: Final = "%+"  # RFC 3339: `Z` or `+00:00`, with or without fractions (fastest in Polars)
+_PORTAL_FORMAT: Final = "%m/%d/%Y %H:%M:%S"
+_FORMATS: Final = (_ISO_FORMAT, _PORTAL_FORMAT, "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f")
+_RAW: Final = "\x00raw:"  # prefix of temporary raw-text columns, dropped before returning
+_READ_DTYPE: Final[Mapping[Kind, pl.DataType]] = {
+    Kind.INT: pl.Int64(),
+    Kind.BOOL: pl.Boolean(),
+    Kind.FLOAT: pl.Float64(),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedPage:
+    """One parsed body.
+
+    Attributes
+    ----------
+    frame
+        Exactly the columns of :func:`~digitalcx_frames.schema.polars_schema`, in order,
+        followed by any undocumented columns of the body as ``String``.
+    unknown_types
+        Unknown interaction-type names in ``AllInteractionTypes`` -> number of rows.
+    extra_columns
+        Undocumented header names (or JSON keys), as given; they are the frame's last columns.
+    n_bytes
+        Size of the body in bytes.
+    missing_columns
+        Output names of documented columns the body did not have (null columns in the frame).
+    """
+
+    frame: pl.DataFrame
+    unknown_types: dict[str, int]
+    extra_columns: tuple[str, ...]
+    n_bytes: int
+    missing_columns: tuple[str, ...] = ()
+
+
+def empty_frame() -> pl.DataFrame:
+    """A frame with zero rows and exactly the output schema.
+
+    >>> empty_frame().shape
+    (0, 28)
+    """
+    return pl.DataFrame(schema=polars_schema())
+
+
+def parse_body(
+    body: bytes | bytearray | memoryview,
+    *,
+    format: Literal["csv", "json"] = "csv",
+    window: str | None = None,
+    page: int | None = None,
+) -> ParsedPage:
+    """Parse one response body into a typed frame.
+
+    Parameters
+    ----------
+    body
+        The raw UTF-8 bytes (a ``bytearray`` or ``memoryview`` is copied once to ``bytes``).
+    format
+        ``"csv"`` (the default reply) or ``"json"`` (an array of objects).
+    window, page
+        Where the body came from; only used in error messages.
+
+    Returns
+    -------
+    ParsedPage
+
+    Raises
+    ------
+    ParseError
+        For an empty body, a header that is not the documented one (an HTML page), a row
+        with too many or too few fields, invalid UTF-8, or a required value that is empty or
+        does not parse; ``line`` is the 1-based line where it was found.
+    """
+    data = body if isinstance(body, bytes) else bytes(body)
+    if format == "json":
+        from digitalcx_frames.parse_json import parse_json_body  # noqa: PLC0415  (JSON is the rare path)
+
+        return parse_json_body(data, window=window, page=page)
+    if format != "csv":
+        raise ValueError(f"format must be 'csv' or 'json', not {format!r}")
+    return _CsvBody(data, window, page).parse()
+
+
+class _CsvBody:
+    """The CSV path: header, one lazy Polars query, checks; error locating on failure only."""
+
+    def __init__(self, data: bytes, window: str | None, page: int | None) -> None:
+        self.data = data
+        self.window = window
+        self.page = page
+        self.start = len(_BOM) if data.startswith(_BOM) else 0
+        self.delimiter = ","
+        self.names: list[str] = []
+
+    def error(self, message: str, line: int | None = None) -> ParseError:
+        return ParseError(message, window=self.window, page=self.page, line=line)
+
+    def header(self) -> tuple[dict[str, Column], list[str]]:
+        """Read the header line: detect the delimiter and match the names."""
+        data, start = self.data, self.start
+        end = data.find(b"\n", start)
+        raw = data[start : end if end >= 0 else len(data)]
+        if not raw.strip() and not data[start : start + 4096].strip():
+            raise self.error("the body is empty (a valid reply has at least a header line)", 1)
+        try:
+            text = raw.decode("utf-8").rstrip("\r")
+        except UnicodeDecodeError as exc:
+            raise self.error(f"invalid UTF-8 in the header at byte {start + exc.start}", 1) from exc
+        counts = {d: text.count(d) for d in _DELIMITERS}
+        self.delimiter = max(_DELIMITERS, key=lambda d: counts[d])
+        self.names = next(csv.reader([text], delimiter=self.delimiter))
+        present: dict[str, Column] = {}
+        extras: list[str] = []
+        seen: set[str] = set()
+        for name in self.names:
+            column = column_by_api_name(name)
+            key = column.name if column is not None else name
+            if key in seen:
+                raise self.error(f"the header names column {name!r} twice", 1)
+            seen.add(key)
+            if column is None:
+                extras.append(name)
+            else:
+                present[name] = column
+        if not present:
+            raise self.error(f"the first line is not the documented CSV header: {_excerpt(text)}", 1)
+        return present, extras
+
+    def parse(self) -> ParsedPage:
+        present, extras = self.header()
+        data = _strip_trailing_blank_lines(self.data)
+        schema = {name: _READ_DTYPE.get(col.kind, pl.String()) if col else pl.String() for name, col in _named(self)}
+        lf = pl.scan_csv(
+            data,
+            schema=schema,
+            separator=self.delimiter,
+            has_header=True,
+            quote_char='"',
+            truncate_ragged_lines=False,
+            raise_if_empty=True,
+            encoding="utf8",
+        )
+        plan = _Plan(present, extras, self.iso_or_portal(present), window=self.window, page=self.page)
+        try:
+            frame = lf.select(plan.exprs()).collect()
+        except pl.exceptions.PolarsError as exc:
+            raise self.located(exc) from exc
+        self.check_last_row(frame.get_column(plan.out_name(self.names[-1])), data)
+        return plan.finish(frame, n_bytes=len(self.data), where=self.row_where)
+
+    def iso_or_portal(self, present: Mapping[str, Column]) -> dict[str, str]:
+        """The timestamp format of each datetime column, judged from the first data line."""
+        first = self.data.find(b"\n", self.start) + 1
+        line = self.data[first : first + 4096].split(b"\n", 1)[0].decode("utf-8", "replace")
+        values = next(csv.reader([line], delimiter=self.delimiter), [])
+        formats: dict[str, str] = {}
+        for i, name in enumerate(self.names):
+            col = present.get(name)
+            if col is not None and col.kind is Kind.DATETIME:
+                value = values[i] if i < len(values) else ""
+                formats[name] = _PORTAL_FORMAT if "/" in value[:10] else _ISO_FORMAT
+        return formats
+
+    def located(self, exc: pl.exceptions.PolarsError) -> ParseError:
+        """Turn a Polars read error into a ParseError with a line number (the slow path)."""
+        kinds = [(col.api_name, col.kind) if col else (name, Kind.TEXT) for name, col in _named(self)]
+        found = find_bad_row(self.data, self.start, self.delimiter, kinds)
+        if found is not None:
+            line, message = found
+            return self.error(message, line)
+        return self.error(f"Polars could not read the CSV: {str(exc).splitlines()[0]}")
+
+    def check_last_row(self, last_column: pl.Series, data: bytes) -> None:
+        """Catch a body cut short: Polars pads a short last row with nulls instead of failing."""
+        if last_column.is_empty() or data.endswith(b"\n") or last_column[-1] is not None:
+            return
+        fields = tail_record_fields(data, self.delimiter)
+        if fields is not None and fields[1] != len(self.names):
+            line = line_of_byte(data, fields[0])
+            raise self.error(f"the last row has {fields[1]} fields, the header has {len(self.names)}", line)
+
+    def row_where(self, row: int) -> int | None:
+        return line_of_row(self.data, self.start, self.delimiter, row)
+
+
+def _named(body: _CsvBody) -> list[tuple[str, Column | None]]:
+    return [(name, column_by_api_name(name)) for name in body.names]
+
+
+def _strip_trailing_blank_lines(data: bytes) -> bytes:
+    """Drop blank lines at the very end (Polars would read each as a row of nulls)."""
+    end = len(data)
+    while end > 0 and data[end - 1] in b"\r\n":
+        end -= 1
+    keep = end + (2 if data[end : end + 2] == b"\r\n" else 1 if end < len(data) else 0)
+    return data if keep == len(data) else data[:keep]
+
+
+def _excerpt(text: str, width: int = 80) -> str:
+    return repr(text[:width] + ("..." if len(text) > width else ""))
+
+
+def _non_empty(expr: pl.Expr) -> pl.Expr:
+    return pl.when(expr.str.len_bytes() > 0).then(expr)
+
+
+class _Plan:
+    """The typed projection of read columns to the output schema, and the checks after it.
+
+    Shared by the CSV and JSON paths: the input is a frame whose documented columns are
+    read as ``Int64``/``Boolean``/``Float64`` (ids, flags, numbers) or ``String`` (the rest),
+    named as in the body.
+    """
+
+    def __init__(
+        self,
+        present: Mapping[str, Column],
+        extras: list[str],
+        formats: Mapping[str, str],
+        *,
+        window: str | None,
+        page: int | None,
+    ) -> None:
+        self.source = {col.name: name for name, col in present.items()}
+        self.window = window
+        self.page = page
+        self.extras = extras
+        self.formats = formats
+        taken = {c.name for c in COLUMNS}
+        self.extra_out: list[str] = []
+        for name in extras:
+            out = name
+            while out in taken:
+                out = f"{out}_extra"
+            taken.add(out)
+            self.extra_out.append(out)
+
+    def exprs(self) -> list[pl.Expr]:
+        out: list[pl.Expr] = []
+        raws: list[pl.Expr] = []
+        for col in COLUMNS:
+            name = self.source.get(col.name)
+            if name is None:
+                out.append(pl.lit(None, dtype=col.polars_dtype).alias(col.name))
+                continue
+            src = pl.col(name)
+            if col.kind is Kind.DATETIME:
+                fmt = self.formats.get(name, _ISO_FORMAT)
+                out.append(src.str.to_datetime(fmt, time_unit="us", time_zone="UTC", strict=False).alias(col.name))
+                raws.append(src.alias(_RAW + col.name))
+            elif col.kind is Kind.MASK:
+                out.append(pl.lit(None, dtype=pl.UInt16()).alias(col.name))
+                raws.append(src.alias(_RAW + col.name))
+            elif col.kind is Kind.CATEGORY:
+                out.append(_non_empty(src).cast(pl.Categorical()).alias(col.name))
+            elif col.kind in (Kind.TEXT, Kind.JSON):
+                out.append(_non_empty(src).alias(col.name))
+            else:
+                out.append(src.alias(col.name))
+        for name, alias in zip(self.extras, self.extra_out, strict=True):
+            out.append(_non_empty(pl.col(name)).alias(alias))
+        return out + raws
+
+    def finish(self, frame: pl.DataFrame, *, n_bytes: int, where: Callable[[int], int | None]) -> ParsedPage:
+        """Decode masks, re-try odd timestamps, enforce non-null columns, drop raw columns."""
+        unknown: dict[str, int] = {}
+        updates: list[pl.Series] = []
+        for col in COLUMNS:
+            raw_name = _RAW + col.name
+            if raw_name not in frame.columns:
+                continue
+            raw = frame.get_column(raw_name)
+            if col.kind is Kind.MASK:
+                updates.append(_decode_masks(raw, col, unknown, self, where))
+            elif frame.get_column(col.name).null_count() > raw.null_count():
+                updates.append(_retry_datetimes(raw, col))
+        if updates:
+            frame = frame.with_columns(updates)
+        frame = frame.drop([c for c in frame.columns if c.startswith(_RAW)])
+        for col in COLUMNS:
+            if col.nullable or col.name not in self.source:
+                continue
+            series = frame.get_column(col.name)
+            if series.null_count():
+                row = int(series.is_null().arg_max() or 0)
+                raise self.error_at(f"column {col.api_name} is empty or does not parse in row {row + 1}", row, where)
+        missing = tuple(c.name for c in COLUMNS if c.name not in self.source)
+        return ParsedPage(frame, unknown, tuple(self.extras), n_bytes, missing)
+
+    def error_at(self, message: str, row: int, where: Callable[[int], int | None]) -> ParseError:
+        return ParseError(message, window=self.window, page=self.page, line=where(row))
+
+    def out_name(self, name: str) -> str:
+        """The output column of a body column."""
+        column = column_by_api_name(name)
+        if column is not None:
+            return column.name
+        return self.extra_out[self.extras.index(name)]
+
+
+def _retry_datetimes(raw: pl.Series, col: Column) -> pl.Series:
+    parsed = [raw.str.to_datetime(fmt, time_unit="us", time_zone="UTC", strict=False) for fmt in _FORMATS]
+    return pl.select(pl.coalesce(parsed)).to_series().alias(col.name)
+
+
+def _decode_masks(
+    raw: pl.Series,
+    col: Column,
+    unknown: dict[str, int],
+    plan: _Plan,
+    where: Callable[[int], int | None],
+) -> pl.Series:
+    """Decode each distinct JSON text once, then map every row with ``replace_strict``."""
+    mapping: dict[str, int | None] = {}
+    unknown_by_text: dict[str, list[str]] = {}
+    for text in raw.unique().drop_nulls().to_list():
+        if not text.strip():
+            mapping[text] = None
+            continue
+        try:
+            flag, names = InteractionType.from_api_names_lenient(text)
+        except InteractionTypeError as exc:
+            row = int((raw == text).arg_max() or 0)
+            raise plan.error_at(
+                f"column {col.api_name} is not a JSON list of names: {_excerpt(text)}", row, where
+            ) from exc
+        mapping[text] = int(flag)
+        if names:
+            unknown_by_text[text] = names
+    if unknown_by_text:
+        counts = raw.filter(raw.is_in(list(unknown_by_text))).value_counts()
+        for text, n in counts.iter_rows():
+            for name in dict.fromkeys(unknown_by_text[text]):
+                unknown[name] = unknown.get(name, 0) + int(n)
+    return raw.replace_strict(mapping, default=None, return_dtype=pl.UInt16()).alias(col.name)
