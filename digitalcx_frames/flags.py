@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import enum
 import json
+import operator
 from collections.abc import Iterable
-from typing import Final
+from typing import Final, SupportsIndex, TypeGuard
 
 __all__ = ["API_NAMES", "KNOWN_BITS", "UNKNOWN_BIT", "InteractionType", "InteractionTypeError"]
 
@@ -147,6 +148,8 @@ class InteractionType(enum.IntFlag):
             raise InteractionTypeError(f"a mask must be an int or type names, not a bool ({value!r})")
         elif isinstance(value, int):
             number = value
+        elif _is_index(value):
+            number = operator.index(value)  # NumPy and other integer scalars
         elif isinstance(value, str):
             return cls.from_api_names(value) if value.lstrip().startswith("[") else cls.from_api_name(value)
         elif isinstance(value, Iterable):
@@ -210,6 +213,15 @@ _BIT_OF_NORM: Final = {_norm(name): bit for bit, name in _NAME_OF_BIT.items()} |
     **{_norm(member.name or ""): int(member) for member in _SINGLE},
     **_ALIASES,
 }
+
+
+def _is_index(value: object) -> TypeGuard[SupportsIndex]:
+    """An integer-like scalar that is not a bool (NumPy's ``uint16`` and friends)."""
+    return (
+        not isinstance(value, str)
+        and type(value).__name__ not in ("bool_", "bool")
+        and hasattr(type(value), "__index__")
+    )
 
 
 def _lookup(name: str) -> int | None:
