@@ -8,6 +8,7 @@ namespace on Polars expressions and series and on pandas series and frames.
 
 from __future__ import annotations
 
+from digitalcx_frames.cache import CacheInfo, cache_info, clear_cache
 from digitalcx_frames.errors import (
     APIError,
     AuthenticationError,
@@ -23,12 +24,16 @@ from digitalcx_frames.errors import (
     WindowTimeoutError,
 )
 from digitalcx_frames.flags import InteractionType, InteractionTypeError
+from digitalcx_frames.frames import read_interactions
+from digitalcx_frames.transport import Client
 
 __version__ = "0.1.0"
 
 __all__ = [
     "APIError",
     "AuthenticationError",
+    "CacheInfo",
+    "Client",
     "ConfigurationError",
     "DataWarning",
     "DigitalCXError",
@@ -42,4 +47,7 @@ __all__ = [
     "ServerError",
     "WindowTimeoutError",
     "__version__",
+    "cache_info",
+    "clear_cache",
+    "read_interactions",
 ]
