@@ -317,12 +317,16 @@ def _code(text: str, policy: UnknownPolicy) -> int:
 
 def _decode_text(series: pl.Series, policy: UnknownPolicy) -> pl.Series:
     distinct = series.drop_nulls().unique()
+    if distinct.is_empty():
+        return pl.repeat(None, len(series), dtype=pl.UInt16, eager=True).alias(series.name)
     codes = pl.Series([_code(text, policy) for text in distinct.to_list()], dtype=pl.UInt16)
     return series.replace_strict(distinct, codes, return_dtype=pl.UInt16)
 
 
 def _decode_lists(series: pl.Series, policy: UnknownPolicy) -> pl.Series:
     distinct = series.explode().drop_nulls().unique()
+    if distinct.is_empty():
+        return (series.list.len() * 0).cast(pl.UInt16)
     codes = pl.Series([_code(f"[{_json_string(name)}]", policy) for name in distinct.to_list()], dtype=pl.UInt16)
     bits = series.list.eval(pl.element().replace_strict(distinct, codes, return_dtype=pl.UInt16))
     return bits.list.unique().list.sum().cast(pl.UInt16)

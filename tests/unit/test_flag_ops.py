@@ -1,0 +1,301 @@
+"""Vectorised flag functions and the .dcx namespaces, held to the pure-Python IntFlag answer.
+
+One test body runs for every backend (Polars expression on a lazy frame, Polars Series,
+pandas Series), narwhals-style, through the typed functions and through ``.dcx``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import digitalcx_frames.accessors
+from digitalcx_frames import flag_ops
+from digitalcx_frames.flags import InteractionType, InteractionTypeError
+from tests.strategies import json_text, mask_columns, masks, name_lists
+
+BACKENDS = ["polars-expr", "polars-series", "pandas"]
+FIELDS = [f"is_{(member.name or '').lower()}" for member in InteractionType.known()]
+PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+Apply = Callable[[str, list[Any], Any], list[Any]]
+
+
+def _python(value: Any) -> Any:
+    """A backend's cell as plain Python: None for any null, lists as lists."""
+    if value is None or value is pd.NA:
+        return None
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    return value
+
+
+def dcx(obj: Any) -> Any:
+    """The ``.dcx`` namespace of ``obj`` (type checkers cannot see custom namespaces)."""
+    return obj.dcx
+
+
+def _input(backend: str, values: list[Any], dtype: Any) -> Any:
+    if backend == "pandas":
+        return pd.Series(values, dtype=dtype, name="m")
+    return pl.Series("m", values, dtype=dtype)
+
+
+def _default_dtype(backend: str, values: list[Any]) -> Any:
+    if backend == "pandas":
+        if values and isinstance(next((v for v in values if v is not None), 0), int | type(None)):
+            return "UInt16"
+        return None
+    return None
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+@pytest.fixture(params=["function", "accessor"])
+def via(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+def run(backend: str, via: str, method: str, values: Any, *, dtype: Any = None, **kwargs: Any) -> list[Any]:
+    """Run ``method`` on ``values`` with one backend; return plain Python rows."""
+    data = _input(backend, values, dtype)
+    if backend == "polars-expr":
+        target: Any = pl.col("m")
+    else:
+        target = data
+    result = getattr(target.dcx, method)(**kwargs) if via == "accessor" else getattr(flag_ops, method)(target, **kwargs)
+    if backend == "polars-expr":
+        assert isinstance(result, pl.Expr)
+        result = pl.LazyFrame({"m": data}).select(result).collect().to_series()
+    if isinstance(result, pd.DataFrame):
+        return [
+            None if all(_python(v) is None for v in row) else dict(zip(result.columns, map(_python, row), strict=True))
+            for row in result.itertuples(index=False)
+        ]
+    if isinstance(result, pl.Series) and result.dtype == pl.Struct:
+        return [None if row is None or all(v is None for v in row.values()) else row for row in result.to_list()]
+    return [_python(value) for value in (result.to_list() if isinstance(result, pl.Series) else list(result))]
+
+
+def mask_dtype(backend: str) -> Any:
+    return "UInt16" if backend == "pandas" else pl.UInt16
+
+
+# --------------------------------------------------------------------------- agreement with IntFlag
+
+
+@PROPERTY
+@given(values=mask_columns(unknown=True), flag=masks())
+def test_has_and_has_any_agree_with_intflag(backend: str, via: str, values: list[int | None], flag: int) -> None:
+    dtype = mask_dtype(backend)
+    expected_all = [None if v is None else (InteractionType(v) & flag) == flag for v in values]
+    expected_any = [None if v is None else bool(InteractionType(v) & flag) for v in values]
+    assert run(backend, via, "has", values, dtype=dtype, flag=flag) == expected_all
+    assert run(backend, via, "has_any", values, dtype=dtype, flag=InteractionType(flag).api_names()) == expected_any
+
+
+@PROPERTY
+@given(values=mask_columns(unknown=True))
+def test_names_agree_with_intflag(backend: str, values: list[int | None]) -> None:
+    expected = [None if v is None else InteractionType(v).api_names() for v in values]
+    assert run(backend, "function", "names", values, dtype=mask_dtype(backend)) == expected
+
+
+@PROPERTY
+@given(values=mask_columns(unknown=True))
+def test_one_hot_agrees_with_intflag(backend: str, values: list[int | None]) -> None:
+    expected = [
+        None if v is None else {f: bool(v & int(m)) for f, m in zip(FIELDS, InteractionType.known(), strict=True)}
+        for v in values
+    ]
+    assert run(backend, "function", "one_hot", values, dtype=mask_dtype(backend)) == expected
+
+
+@PROPERTY
+@given(data=st.data())
+def test_from_names_agrees_with_the_codec(backend: str, via: str, data: st.DataObject) -> None:
+    rows = data.draw(st.lists(st.none() | name_lists(), min_size=1, max_size=30))
+    texts = [None if row is None else data.draw(json_text(row[1])) for row in rows]
+    expected = [None if row is None else row[0] for row in rows]
+    assert run(backend, via, "from_names", texts, dtype="str" if backend == "pandas" else pl.String) == expected
+    lists = [None if row is None else row[1] for row in rows]
+    list_dtype = pd.ArrowDtype(pa.list_(pa.string())) if backend == "pandas" else pl.List(pl.String)
+    assert run(backend, via, "from_names", lists, dtype=list_dtype) == expected
+
+
+@pytest.mark.parametrize(
+    "dtype", [pl.Int16, pl.Int32, pl.Int64, pl.UInt16, pl.UInt32, pl.UInt64, "Int64", "int64", "UInt32", "i16pa"]
+)
+def test_any_integer_dtype_is_accepted(dtype: Any) -> None:
+    values = [0, 3, 1023, 130]
+    if isinstance(dtype, str):
+        pandas_dtype = pd.ArrowDtype(pa.int16()) if dtype == "i16pa" else dtype
+        masks_in: Any = pd.Series(values, dtype=pandas_dtype)
+        result = flag_ops.has_any(masks_in, "Event").tolist()
+        assert [bool(v) for v in result] == [False, True, True, False]
+        assert flag_ops.names(masks_in).tolist()[3] == ["QA", "TransactionalDialog"]
+    else:
+        series = pl.Series(values, dtype=dtype)
+        assert flag_ops.has_any(series, "Event").to_list() == [False, True, True, False]
+        assert flag_ops.names(series)[3].to_list() == ["QA", "TransactionalDialog"]
+
+
+def test_small_integer_types_are_widened_so_every_bit_fits() -> None:
+    series = pl.Series([3, 127], dtype=pl.Int8)
+    assert flag_ops.has(series, 512).to_list() == [False, False]
+    assert flag_ops.has(series, "QA").to_list() == [True, True]
+
+
+# --------------------------------------------------------------------------- result types
+
+
+def test_pandas_results_have_nullable_dtypes_and_keep_the_index() -> None:
+    masks_in = pd.Series([10, None, 2], dtype="UInt16", index=[5, 7, 9], name="all_interaction_types")
+    has = masks_in.dcx.has("QA")
+    assert str(has.dtype) == "boolean"
+    assert list(has.index) == [5, 7, 9]
+    assert has.name == "all_interaction_types"
+    assert masks_in.dcx.names().dtype == pd.ArrowDtype(pa.list_(pa.string()))
+    decoded = pd.Series(['["QA"]', None], dtype="str").dcx.from_names()
+    assert str(decoded.dtype) == "UInt16"
+    frame = masks_in.dcx.one_hot()
+    assert list(frame.columns) == FIELDS
+    assert list(frame.index) == [5, 7, 9]
+    assert all(str(dtype) == "boolean" for dtype in frame.dtypes)
+
+
+def test_polars_results_are_typed_and_unnest_into_columns() -> None:
+    frame = pl.DataFrame({"t": pl.Series([10, None], dtype=pl.UInt16)})
+    out = frame.select(dcx(pl.col("t")).one_hot(prefix="has_")).unnest("t")
+    assert out.columns == [f"has_{name[3:]}" for name in FIELDS]
+    assert out.row(1) == (None,) * 10
+    schema = (
+        frame.lazy()
+        .select(a=dcx(pl.col("t")).has(2), n=dcx(pl.col("t")).names(), m=dcx(pl.lit('["QA"]')).from_names())
+        .collect_schema()
+    )
+    assert dict(schema) == {"a": pl.Boolean, "n": pl.List(pl.String), "m": pl.UInt16}
+
+
+@pytest.mark.parametrize("kind", ["polars", "lazy", "pandas"])
+def test_with_one_hot_appends_columns_and_returns_a_new_frame(kind: str) -> None:
+    data = {"all_interaction_types": [10, None], "x": [1, 2]}
+    if kind == "pandas":
+        frame: Any = pd.DataFrame(data).astype({"all_interaction_types": "UInt16"})
+        out = frame.dcx.one_hot()
+        assert list(frame.columns) == ["all_interaction_types", "x"]
+        rows = out.astype(object).where(out.notna(), None).to_dict("records")
+    else:
+        frame = pl.DataFrame(data, schema_overrides={"all_interaction_types": pl.UInt16})
+        out = flag_ops.with_one_hot(frame.lazy() if kind == "lazy" else frame, "all_interaction_types")
+        rows = (out.collect() if kind == "lazy" else out).to_dicts()
+        assert frame.columns == ["all_interaction_types", "x"]
+    assert rows[0]["is_qa"] is True
+    assert rows[0]["is_event"] is False
+    assert rows[1]["is_qa"] is None
+    assert rows[1]["x"] == 2
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_unknown_names_raise_by_default_and_flag_on_request(backend: str) -> None:
+    texts = ['["QA","Smalltalk"]', None, '["Dialog"]']
+    dtype = "str" if backend == "pandas" else pl.String
+    with pytest.raises(InteractionTypeError, match="Smalltalk"):
+        run(backend, "function", "from_names", texts, dtype=dtype)
+    assert run(backend, "function", "from_names", texts, dtype=dtype, unknown="flag") == [1 << 15 | 2, None, 8]
+
+
+def test_unknown_names_are_counted_per_row() -> None:
+    texts = ['["QA","Smalltalk","Smalltalk"]', '["Smalltalk", "Chitchat"]', '["Dialog"]', None]
+    assert flag_ops.unknown_names(pl.Series(texts)) == {"Smalltalk": 2, "Chitchat": 1}
+    assert pd.Series(texts, dtype="str").dcx.unknown_names() == {"Smalltalk": 2, "Chitchat": 1}
+    assert flag_ops.unknown_names(pl.Series([["x", "QA"], ["x"], None])) == {"x": 2}
+
+
+@pytest.mark.parametrize("flag", [-1, 1024, 2.5, "Smalltalk", [3]])
+def test_bad_flag_arguments_raise_value_errors(backend: str, flag: Any) -> None:
+    with pytest.raises(InteractionTypeError):
+        run(backend, "function", "has", [1, 2], dtype=mask_dtype(backend), flag=flag)
+
+
+@pytest.mark.parametrize("method", ["has", "has_any", "names", "one_hot"])
+def test_mask_functions_reject_string_columns(backend: str, via: str, method: str) -> None:
+    kwargs = {"flag": "QA"} if method.startswith("has") else {}
+    dtype = "str" if backend == "pandas" else pl.String
+    with pytest.raises(TypeError, match=f"{method}\\(\\) needs an integer mask column"):
+        run(backend, via, method, ['["QA"]'], dtype=dtype, **kwargs)
+
+
+def test_from_names_rejects_integer_columns(backend: str) -> None:
+    with pytest.raises(TypeError, match="from_names\\(\\) needs a String column"):
+        run(backend, "function", "from_names", [1, 2], dtype=mask_dtype(backend))
+
+
+def test_unknown_policy_is_validated() -> None:
+    with pytest.raises(ValueError, match="'raise' or 'flag'"):
+        flag_ops.from_names(pl.Series(['["QA"]']), unknown="ignore")  # type: ignore[call-overload]
+
+
+def test_pandas_accessor_refuses_unsuitable_dtypes() -> None:
+    with pytest.raises(AttributeError, match=r"Can only use \.dcx"):
+        _ = pd.Series([1.5, 2.0]).dcx
+    with pytest.raises(AttributeError, match=r"Can only use \.dcx"):
+        _ = pd.Series(pd.to_datetime(["2026-01-01"])).dcx
+
+
+def test_other_inputs_are_refused() -> None:
+    with pytest.raises(TypeError, match="expected a Polars expression"):
+        flag_ops.has([1, 2], "QA")  # type: ignore[call-overload]
+
+
+# --------------------------------------------------------------------------- purity and registration
+
+
+def test_inputs_are_not_mutated() -> None:
+    pandas_masks = pd.Series([10, None, 3], dtype="UInt16")
+    polars_masks = pl.Series([10, None, 3], dtype=pl.UInt16)
+    texts = pd.Series(['["QA"]', None], dtype="str")
+    frame = pd.DataFrame({"all_interaction_types": pandas_masks})
+    copies = (pandas_masks.copy(), polars_masks.clone(), texts.copy(), frame.copy())
+    for masks_in in (pandas_masks, polars_masks):
+        flag_ops.has(masks_in, 2)
+        flag_ops.names(masks_in)
+        flag_ops.one_hot(masks_in)
+    flag_ops.from_names(texts)
+    frame.dcx.one_hot()
+    assert pandas_masks.equals(copies[0])
+    assert polars_masks.equals(copies[1], null_equal=True)
+    assert texts.equals(copies[2])
+    assert frame.equals(copies[3])
+
+
+def test_registration_happens_once_and_reloading_does_not_warn() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        importlib.reload(digitalcx_frames.accessors)
+    assert type(dcx(pl.col("x"))).__name__ == "ExprFlags"
+    assert type(dcx(pd.Series([1]))).__name__ == "PandasSeriesFlags"
+    assert dcx(pl.Series([2])).has("QA").to_list() == [True]
+
+
+def test_public_names_are_sorted_and_exist() -> None:
+    assert flag_ops.__all__ == sorted(flag_ops.__all__)
+    assert all(hasattr(flag_ops, name) for name in flag_ops.__all__)
