@@ -140,23 +140,25 @@ def iter_pages(
                 log.debug("window %s page %d: HTTP 204, no more data", window, number)
                 return
             next_token = _continuation_token(response)
-            if next_token is not None:
-                if next_token in used:
-                    raise APIError(
-                        200,
-                        "the service sent a continuationToken that was already used in this window; stopping "
-                        "rather than looping",
-                        window=window,
-                        page=number,
-                    )
+            _check_unused(next_token, used, window=window, page=number)
+            if prefetch and next_token is not None:
                 used.add(next_token)
-                if prefetch:
-                    pending = client.executor.submit(request, next_token, number + 1)
+                pending = client.executor.submit(request, next_token, number + 1)
             body, attempts, response = _read_page(
                 response, functools.partial(request, token, number), max_body_retries, window=window, number=number
             )
             status = response.status_code
+            read_token = _continuation_token(response)
             response = None
+            if read_token != next_token:
+                # The page was asked for again and the answer that was read points elsewhere: follow it.
+                log.debug("window %s page %d: the re-read page carries another continuation token", window, number)
+                if pending is not None:
+                    _discard(pending)
+                    pending = None
+                    used.discard(next_token or "")
+                _check_unused(read_token, used, window=window, page=number)
+                next_token = read_token
             log.debug(
                 "window %s page %d: %d bytes, HTTP %d, %d attempt(s)", window, number, len(body), status, attempts
             )
@@ -168,12 +170,30 @@ def iter_pages(
                 future, pending = pending, None
                 response = future.result()
             else:
+                used.add(token)
                 response = request(token, number)
     finally:
         if response is not None:
             response.close()
-        if pending is not None and not pending.cancel():
-            pending.add_done_callback(_close_result)
+        if pending is not None:
+            _discard(pending)
+
+
+def _check_unused(token: str | None, used: set[str], *, window: str, page: int) -> None:
+    """Raise when the service hands out a continuation token this window already followed."""
+    if token is not None and token in used:
+        raise APIError(
+            200,
+            "the service sent a continuationToken that was already used in this window; stopping rather than looping",
+            window=window,
+            page=page,
+        )
+
+
+def _discard(future: Future[requests.Response]) -> None:
+    """Cancel a prefetch, or close its response once it arrives."""
+    if not future.cancel():
+        future.add_done_callback(_close_result)
 
 
 def _read_page(
