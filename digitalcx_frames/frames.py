@@ -15,7 +15,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Literal, Never, overload
 
 import polars as pl
@@ -397,3 +397,41 @@ def _report(stats: ReadStats, schema: pl.Schema, *, keep_extras: bool) -> None:
 
 def _progress_bar(total: int) -> tqdm[Never]:
     return tqdm(total=total, unit="day", desc="digitalcx", leave=False)
+
+
+def fetch_days(
+    query: Query,
+    days: Sequence[date],
+    *,
+    client: Client,
+    max_workers: int = 4,
+    progress: bool = False,
+    cache: DayCache | None = None,
+) -> Iterator[tuple[date, pl.DataFrame]]:
+    """Fetch whole UTC days of ``query`` and yield each complete day with its frame, in day order.
+
+    The building block of the archive: a day is yielded only once every page of it is in,
+    so a caller that writes each day as it comes keeps every completed day if a later one
+    fails. Undocumented columns are kept (as String) with a warning.
+
+    Parameters
+    ----------
+    query
+        A validated query (its ``start``/``end`` are not used; ``days`` are).
+    days
+        The UTC days to fetch.
+    client
+        The client to fetch with.
+    max_workers
+        Days fetched at once.
+    progress
+        Show a progress bar.
+    cache
+        A day cache to read from and write to, or ``None``.
+    """
+    source = _Source(query, client=client, max_workers=max_workers, progress=progress, extra_columns=(), store=cache)
+    windows = [Window(start, start + timedelta(days=1)) for start in (datetime.combine(d, time(), UTC) for d in days)]
+    for result in source._results(windows, n_rows=None, keep_extras=True):
+        frames = [frame for frame in result.frames if frame.height]
+        day_frame = pl.concat(frames, how="diagonal_relaxed") if frames else polars_schema().to_frame()
+        yield result.window.day, day_frame
