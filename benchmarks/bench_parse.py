@@ -27,10 +27,37 @@ from digitalcx_frames.flags import InteractionType
 from digitalcx_frames.parse import parse_body
 from digitalcx_frames.schema import API_COLUMN_NAMES, COLUMNS, Kind
 
-_WORDS = tuple(
-    "hoe wijzig ik mijn adres café één reçu €25 factuur betaling mijn account wachtwoord vergeten "
-    "abonnement opzeggen retour levering bezorging storing internet klantenservice privé ‘tarief’ "
-    "naïef coördinatie 12,50 euro; ja|nee".split(" ")
+_WORDS = (
+    "hoe",
+    "wijzig",
+    "ik",
+    "mijn",
+    "adres",
+    "café",
+    "één",
+    "reçu",
+    "€25",
+    "factuur",
+    "betaling",
+    "mijn",
+    "account",
+    "wachtwoord",
+    "vergeten",
+    "abonnement",
+    "opzeggen",
+    "retour",
+    "levering",
+    "bezorging",
+    "storing",
+    "internet",
+    "klantenservice",
+    "privé",
+    "‘tarief’",
+    "naïef",
+    "coördinatie",
+    "12,50",
+    "euro;",
+    "ja|nee",
 )
 _TYPES = (
     '["QA"]',

@@ -160,10 +160,10 @@ class _CsvBody:
         self.names = next(csv.reader([text], delimiter=self.delimiter))
         present: dict[str, Column] = {}
         extras: list[str] = []
-        seen: set[str] = set()
+        seen: set[tuple[bool, str]] = set()
         for name in self.names:
             column = column_by_api_name(name)
-            key = column.name if column is not None else name
+            key = (True, column.name) if column is not None else (False, name)
             if key in seen:
                 raise self.error(f"the header names column {name!r} twice", 1)
             seen.add(key)
@@ -195,7 +195,7 @@ class _CsvBody:
         except pl.exceptions.PolarsError as exc:
             raise self.located(exc) from exc
         self.check_last_row(frame.get_column(plan.out_name(self.names[-1])), data)
-        return plan.finish(frame, n_bytes=len(self.data), where=self.row_where)
+        return plan.finish(frame, n_bytes=len(self.data), fail=self.row_error)
 
     def iso_or_portal(self, present: Mapping[str, Column]) -> dict[str, str]:
         """The timestamp format of each datetime column, judged from the first data line."""
@@ -228,8 +228,13 @@ class _CsvBody:
             line = line_of_byte(data, fields[0])
             raise self.error(f"the last row has {fields[1]} fields, the header has {len(self.names)}", line)
 
-    def row_where(self, row: int) -> int | None:
-        return line_of_row(self.data, self.start, self.delimiter, row)
+    def row_error(self, message: str, row: int) -> ParseError:
+        """The error for a bad value in data row ``row``; a broken row found before it wins."""
+        kinds = [(col.api_name, col.kind) if col else (name, Kind.TEXT) for name, col in _named(self)]
+        found = find_bad_row(self.data, self.start, self.delimiter, kinds)
+        if found is not None:
+            return self.error(found[1], found[0])
+        return self.error(message, line_of_row(self.data, self.start, self.delimiter, row))
 
 
 def _named(body: _CsvBody) -> list[tuple[str, Column | None]]:
@@ -310,7 +315,7 @@ class _Plan:
             out.append(_non_empty(pl.col(name)).alias(alias))
         return out + raws
 
-    def finish(self, frame: pl.DataFrame, *, n_bytes: int, where: Callable[[int], int | None]) -> ParsedPage:
+    def finish(self, frame: pl.DataFrame, *, n_bytes: int, fail: Callable[[str, int], ParseError]) -> ParsedPage:
         """Decode masks, re-try odd timestamps, enforce non-null columns, drop raw columns."""
         unknown: dict[str, int] = {}
         updates: list[pl.Series] = []
@@ -320,7 +325,7 @@ class _Plan:
                 continue
             raw = frame.get_column(raw_name)
             if col.kind is Kind.MASK:
-                updates.append(_decode_masks(raw, col, unknown, self, where))
+                updates.append(_decode_masks(raw, col, unknown, fail))
             elif frame.get_column(col.name).null_count() > raw.null_count():
                 updates.append(_retry_datetimes(raw, col))
         if updates:
@@ -332,12 +337,9 @@ class _Plan:
             series = frame.get_column(col.name)
             if series.null_count():
                 row = int(series.is_null().arg_max() or 0)
-                raise self.error_at(f"column {col.api_name} is empty or does not parse in row {row + 1}", row, where)
+                raise fail(f"column {col.api_name} is empty or does not parse in row {row + 1}", row)
         missing = tuple(c.name for c in COLUMNS if c.name not in self.source)
         return ParsedPage(frame, unknown, tuple(self.extras), n_bytes, missing)
-
-    def error_at(self, message: str, row: int, where: Callable[[int], int | None]) -> ParseError:
-        return ParseError(message, window=self.window, page=self.page, line=where(row))
 
     def out_name(self, name: str) -> str:
         """The output column of a body column."""
@@ -356,8 +358,7 @@ def _decode_masks(
     raw: pl.Series,
     col: Column,
     unknown: dict[str, int],
-    plan: _Plan,
-    where: Callable[[int], int | None],
+    fail: Callable[[str, int], ParseError],
 ) -> pl.Series:
     """Decode each distinct JSON text once, then map every row with ``replace_strict``."""
     mapping: dict[str, int | None] = {}
@@ -370,8 +371,8 @@ def _decode_masks(
             flag, names = InteractionType.from_api_names_lenient(text)
         except InteractionTypeError as exc:
             row = int((raw == text).arg_max() or 0)
-            raise plan.error_at(
-                f"column {col.api_name} is not a JSON list of names: {_excerpt(text)}", row, where
+            raise fail(
+                f"column {col.api_name} is not a JSON list of names: {_excerpt(text)} in row {row + 1}", row
             ) from exc
         mapping[text] = int(flag)
         if names:

@@ -23,7 +23,7 @@ from typing import Any, Final
 import polars as pl
 
 from digitalcx_frames.errors import ParseError
-from digitalcx_frames.parse import _READ_DTYPE, ParsedPage, _Plan
+from digitalcx_frames.parse import _READ_DTYPE, ParsedPage, _Plan, empty_frame
 from digitalcx_frames.schema import Column, Kind, column_by_api_name
 
 __all__ = ["parse_json_body"]
@@ -81,12 +81,16 @@ def parse_json_body(data: bytes, *, window: str | None = None, page: int | None 
             if len(values) == index:
                 values.append(None)
 
+    if not items:
+        return ParsedPage(empty_frame(), {}, (), len(data), ())
+    if not present:
+        raise error(f"no documented key in the objects (keys seen: {', '.join(list(keys)[:10])})", 1)
     schema = {name: _READ_DTYPE.get(col.kind, pl.String()) for name, col in present.items()}
     schema.update({name: pl.String() for name in extras})
     frame = pl.DataFrame({name: columns[name] for name in schema}, schema=schema, orient="col")
     plan = _Plan(present, extras, {}, window=window, page=page)
     typed = frame.lazy().select(plan.exprs()).collect()
-    return plan.finish(typed, n_bytes=len(data), where=lambda _row: None)
+    return plan.finish(typed, n_bytes=len(data), fail=lambda message, _row: error(message))
 
 
 def _value(value: Any, kind: Kind) -> Any:

@@ -45,9 +45,21 @@ def _records(data: bytes, start: int, delimiter: str) -> Iterator[tuple[int, lis
     text = data[start:].decode("utf-8", "replace")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     before = 0
-    for record in reader:
-        yield before + 1, record
-        before = reader.line_num
+    try:
+        for record in reader:
+            yield before + 1, record
+            before = reader.line_num
+    except csv.Error as exc:
+        raise _SyntaxError(before + 1, str(exc)) from exc
+
+
+class _SyntaxError(Exception):
+    """The :mod:`csv` module gave up on the record starting at ``line``."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(reason)
+        self.line = line
+        self.reason = reason
 
 
 def line_of_row(data: bytes, start: int, delimiter: str, row: int) -> int | None:
@@ -59,7 +71,7 @@ def line_of_row(data: bytes, start: int, delimiter: str, row: int) -> int | None
         for index, (line, _record) in enumerate(_records(data, start, delimiter)):
             if index == row + 1:
                 return line
-    except csv.Error:
+    except _SyntaxError:
         return None
     return None
 
@@ -92,7 +104,6 @@ def find_bad_row(
         offset = start + exc.start
         return line_of_byte(data, offset), f"invalid UTF-8 at byte {offset} ({exc.reason})"
     n_fields = len(kinds)
-    line = 1
     try:
         for index, (line, record) in enumerate(_records(data, start, delimiter)):
             if index == 0:
@@ -103,8 +114,10 @@ def find_bad_row(
             problem = _bad_value(record, kinds)
             if problem is not None:
                 return line, f"row {index}: {problem}"
-    except csv.Error as exc:
-        return line, f"malformed CSV in the row starting here ({exc})"
+    except _SyntaxError as exc:
+        if "end of data" in exc.reason:
+            return exc.line, "the body ends inside a quoted field of the row starting here (was it cut short?)"
+        return exc.line, f"malformed CSV in the row starting here ({exc.reason})"
     return None
 
 
