@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from requests.adapters import HTTPAdapter
 
-from digitalcx_frames.errors import APIError, NetworkError
+from digitalcx_frames.errors import APIError, InvalidRequestError, NetworkError
 from digitalcx_frames.pages import Page, iter_pages
 from digitalcx_frames.simulator import Simulator
 from digitalcx_frames.transport import Client
@@ -189,7 +189,11 @@ class ScriptHandler(BaseHTTPRequestHandler):
         script.params.append(query)
         status, following = script.replies[token]
         headers = {} if following is None else {script.header: following}
-        self._reply(status, b"" if status == 204 else f"LogId\r\n{len(script.seen)}\r\n".encode(), headers)
+        if status >= 400:
+            body = json.dumps({"message": f"refused {token}"}).encode()
+        else:
+            body = b"" if status == 204 else f"LogId\r\n{len(script.seen)}\r\n".encode()
+        self._reply(status, body, headers)
 
     def _reply(self, status: int, body: bytes, headers: Mapping[str, str] | None = None) -> None:
         self.send_response(status)
@@ -250,4 +254,16 @@ def test_repeated_token_with_prefetch_is_never_sent_again(scripted: tuple[Script
     assert info.value.page == 3
     client.executor.shutdown(wait=True)
     assert server.script.seen == [None, "a", "b"]
+    assert connections_checked_out(client) == 0
+
+
+def test_error_of_the_prefetched_page_surfaces_at_that_page(scripted: tuple[ScriptServer, Client]) -> None:
+    server, client = scripted
+    server.script = Script({None: (200, "a"), "a": (400, None)}, "continuationToken")
+    pages = iter_pages(client, client.interactions_url("c", "p"), {}, accept="text/csv", window="w", prefetch=True)
+    first = next(pages)
+    assert (first.number, first.body) == (1, b"LogId\r\n1\r\n")
+    with pytest.raises(InvalidRequestError) as info:
+        next(pages)
+    assert (info.value.message, info.value.window, info.value.page) == ("refused a", "w", 2)
     assert connections_checked_out(client) == 0
