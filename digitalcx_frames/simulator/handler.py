@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import sys
 import threading
 from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -50,6 +51,12 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     state: State
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Ignore clients that hang up (normal for timeouts and cut bodies); report the rest."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 def make_server(state: State, host: str = "127.0.0.1", port: int = 0) -> SimulatorHTTPServer:
