@@ -157,6 +157,32 @@ def test_without_prefetch_one_request_per_page_taken(client: Client, sim: Simula
     assert connections_checked_out(client) == 0
 
 
+def test_concurrent_windows_share_one_token_and_the_pool(client: Client, sim: Simulator) -> None:
+    url = client.interactions_url(sim.customer_key, sim.project_key)
+    results: list[list[Page]] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def read_window() -> None:
+        start.wait()
+        try:
+            results.append(list(iter_pages(client, url, params(sim), accept="text/csv", window=WINDOW)))
+        except BaseException as exc:  # surfaced by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read_window) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(results) == 4
+    assert all([page.body for page in pages] == [page.body for page in results[0]] for pages in results)
+    assert len(sim.token_requests) == 1
+    assert len(sim.interaction_requests) == 4 * 3
+    assert connections_checked_out(client) == 0
+
+
 # -- a tiny scripted server: spellings and 204 after a token -----------------------------------
 
 
