@@ -207,42 +207,44 @@ def _read_page(
     """Read the body, asking for the same page again when it is cut short. Closes every response."""
     attempts = attempts_of(response)
     retries = 0
-    while True:
-        try:
-            body = _read_body(response)
-        except ReadTimeoutError as exc:
-            response.close()
-            raise WindowTimeoutError(
-                "the body stopped arriving within the read timeout",
-                status_code=None,
-                window=window,
-                page=number,
-                attempts=attempts,
-            ) from exc
-        except (_CutBodyError, *_CUT_ERRORS) as exc:
-            response.close()
-            if retries >= max_body_retries:
-                raise NetworkError(
-                    f"the body was cut short every time ({type(exc).__name__})",
+    try:
+        while True:
+            try:
+                return _read_body(response), attempts, response
+            except ReadTimeoutError as exc:
+                raise WindowTimeoutError(
+                    "the body stopped arriving within the read timeout",
+                    status_code=None,
                     window=window,
                     page=number,
                     attempts=attempts,
                 ) from exc
-            retries += 1
-            log.debug("window %s page %d: body cut short (%s); asking again", window, number, type(exc).__name__)
-            response = again()
-            if response.status_code == 204:
+            except (_CutBodyError, *_CUT_ERRORS) as exc:
+                reason = f"{type(exc).__name__}: {_first_line(exc)}"
+                if retries >= max_body_retries:
+                    raise NetworkError(
+                        f"the body was cut short every time ({reason})", window=window, page=number, attempts=attempts
+                    ) from exc
+                retries += 1
+                log.debug("window %s page %d: body cut short (%s); asking again", window, number, reason)
                 response.close()
-                raise NetworkError(
-                    "the page answered 204 when asked again after a cut body",
-                    window=window,
-                    page=number,
-                    attempts=attempts + attempts_of(response),
-                ) from exc
-            attempts += attempts_of(response)
-            continue
+                response = again()
+                attempts += attempts_of(response)
+                if response.status_code == 204:
+                    raise NetworkError(
+                        "the page answered 204 when asked again after a cut body",
+                        window=window,
+                        page=number,
+                        attempts=attempts,
+                    ) from exc
+    finally:
         response.close()
-        return body, attempts, response
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    line = text.splitlines()[0] if text else "no detail"
+    return line if len(line) <= 160 else line[:159] + "…"
 
 
 def _read_body(response: requests.Response) -> bytes:
