@@ -147,8 +147,8 @@ class Simulator:
     ) -> None:
         if delimiter not in (",", "|"):
             raise ValueError(f"delimiter must be ',' or '|', not {delimiter!r}")
-        if rows_per_day < 0 or page_size < 1:
-            raise ValueError("rows_per_day must be >= 0 and page_size >= 1")
+        if not 0 <= rows_per_day <= 500_000 or page_size < 1:
+            raise ValueError("rows_per_day must be in 0..500000 and page_size >= 1")
         self.config = Config(
             seed=seed,
             rows_per_day=rows_per_day,

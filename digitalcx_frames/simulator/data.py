@@ -256,7 +256,7 @@ def generate_day(
         }
 
         def step(ts: int) -> int:
-            return ts + rng.randint(2_000, _SESSION_TIMEOUT_MS - 1_000)
+            return ts + rng.randint(2_000, _SESSION_TIMEOUT_MS - 5_000)  # earlier rows may be 3 s later
 
         if rng.random() < 0.6:
             event = rng.choice(_EVENTS)
@@ -393,10 +393,10 @@ def generate_day(
     del raw[rows_per_day:]
     raw.sort(key=lambda item: (item[0], item[1]))
     day_index = (day - date(2024, 1, 1)).days
-    base = 5_300_000_000 + day_index * 10_000_000
+    base = 5_000_000_000 + day_index * 1_000_000  # ~5.3e9 in 2025, like the live service
     out = Day(day, [], [], [], [], [], [], [])
     for rank, (ts, _, values, combo, active, names, main) in enumerate(raw):
-        values[0] = base + rank * 3 + rng.randint(0, 2)
+        values[0] = base + rank * 2 + rng.randint(0, 1)
         out.rows.append(tuple(values))
         out.ts.append(ts)
         out.combo.append(combo)

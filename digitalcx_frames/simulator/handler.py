@@ -86,6 +86,7 @@ class Handler(BaseHTTPRequestHandler):
     """Answers one connection's requests for a :class:`SimulatorHTTPServer`."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
     server: SimulatorHTTPServer
     server_version = "Kestrel"
     sys_version = ""
