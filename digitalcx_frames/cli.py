@@ -1,23 +1,436 @@
-"""The ``digitalcx-frames`` command line (argparse; no business logic lives here)."""
+"""The ``digitalcx-frames`` command line: argparse in front of the library, no business logic.
+
+Commands: ``fetch`` (a date range to one Parquet or CSV file), ``sync`` (the incremental
+archive, fit for cron), ``demo``, ``simulator`` and ``cache info`` / ``cache clear``.
+Credentials come from the environment (``DIGITALCX_CLIENT_ID``, ``DIGITALCX_CLIENT_SECRET``,
+and optionally ``DIGITALCX_BASE_URL`` / ``DIGITALCX_TOKEN_URL``); they are never printed.
+
+Exit codes: 0 done · 1 the API, the network or the file system failed (or a sync was
+partial) · 2 a bad argument · 130 interrupted (Ctrl-C). Every failure is one line on
+stderr, never a traceback.
+
+Examples
+--------
+>>> main(["--version"])
+digitalcx-frames 0.1.0
+0
+>>> main(["fetch", "acme", "web", "--culture", "nl", "--start", "2025-03-01", "-o", "out.txt"])  # one line on stderr
+2
+"""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import contextlib
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, NoReturn
+
+from digitalcx_frames.errors import ConfigurationError, DigitalCXError
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = ["main"]
 
+PROG: Final = "digitalcx-frames"
+_OUTPUT_SUFFIXES: Final = (".parquet", ".csv")
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="digitalcx-frames", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("demo", help="run the demo against the bundled simulator")
+_MAIN_EPILOG: Final = """\
+examples:
+  digitalcx-frames demo
+  export DIGITALCX_CLIENT_ID=... DIGITALCX_CLIENT_SECRET=...
+  digitalcx-frames fetch acme webshop --culture nl --start 2025-03-01 --end 2025-03-08 -o march.parquet
+  digitalcx-frames sync /data/dcx acme webshop --culture nl --quiet
+
+Credentials are read from DIGITALCX_CLIENT_ID and DIGITALCX_CLIENT_SECRET; the endpoints
+can be changed with DIGITALCX_BASE_URL and DIGITALCX_TOKEN_URL (the simulator prints them).
+Exit codes: 0 ok, 1 API/network failure or partial sync, 2 bad arguments, 130 interrupted.
+"""
+_FETCH_EPILOG: Final = """\
+examples:
+  digitalcx-frames fetch acme webshop --culture nl --start 2025-03-01 --end 2025-03-08 -o march.parquet
+  digitalcx-frames fetch acme webshop --culture nl --start 2025-03-01 --types QA,Dialog -o qa.csv
+
+The range is half-open, [start, end): --start 2025-03-01 --end 2025-03-08 is seven whole
+UTC days. --end defaults to 00:00 UTC today. The file is written atomically: an error or
+Ctrl-C leaves no half-written file. Closed days are cached (see 'digitalcx-frames cache info').
+"""
+_SYNC_EPILOG: Final = """\
+examples:
+  digitalcx-frames sync /data/dcx acme webshop --culture nl
+  # crontab: every night at 03:15 UTC, one summary line per run
+  15 3 * * *  digitalcx-frames sync /data/dcx acme webshop --culture nl --quiet
+
+Fetches the closed UTC days the archive does not hold yet (by default as far back as the
+API allows, 90 days) into a hive-partitioned Parquet dataset under ROOT.
+Exit codes: 0 every day synced, 1 some days failed (the others are kept), 2 bad arguments.
+"""
+_DEMO_EPILOG: Final = """\
+examples:
+  digitalcx-frames demo
+  digitalcx-frames demo --out /tmp/week.parquet --days 3
+
+Starts the bundled simulator on a loopback port, reads whole closed days through the
+library and writes them to a Parquet file. No credentials or network needed.
+"""
+_SIMULATOR_EPILOG: Final = """\
+examples:
+  digitalcx-frames simulator --port 8765
+  # in another shell, paste the export lines it prints, then:
+  digitalcx-frames fetch demo-customer demo-project --culture nl --start 2026-11-01 -o sim.parquet
+
+Serves on 127.0.0.1 until Ctrl-C.
+"""
+_CACHE_EPILOG: Final = """\
+examples:
+  digitalcx-frames cache info
+  digitalcx-frames cache clear --customer acme --before 2025-01-01
+
+The cache folder is $DIGITALCX_FRAMES_CACHE_DIR, else the user cache directory.
+"""
+
+
+class _UsageError(Exception):
+    """A bad command line; ``main`` prints it as one line and returns 2."""
+
+    def __init__(self, message: str, prog: str) -> None:
+        super().__init__(message)
+        self.prog = prog
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line and do not exit the interpreter."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(message, self.prog)
+
+
+def _instant(text: str) -> datetime:
+    """An argparse type: a date or ISO datetime (naive means UTC) as an aware UTC datetime."""
+    from digitalcx_frames.query import to_utc  # noqa: PLC0415 - keeps `--help` fast
+
+    try:
+        return to_utc(text, name="date")
+    except ConfigurationError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD or an ISO datetime") from exc
+
+
+def _day(text: str) -> date:
+    """An argparse type: a plain ``YYYY-MM-DD`` date."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _mask(text: str) -> object:
+    """An argparse type: an int mask or comma-separated type names (checked by the library)."""
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("give type names such as QA,Dialog or an int mask such as 131")
+    return names
+
+
+def _output(text: str) -> Path:
+    """An argparse type: an output path ending in .parquet or .csv."""
+    path = Path(text).expanduser()
+    if path.suffix.lower() not in _OUTPUT_SUFFIXES:
+        raise argparse.ArgumentTypeError(f"{text}: the output must end in .parquet or .csv")
+    return path
+
+
+def _add_range(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    parser.add_argument("customer", metavar="CUSTOMER", help="customer key, as in the API's path")
+    parser.add_argument("project", metavar="PROJECT", help="project key")
+    parser.add_argument("--culture", required=True, help="the project's culture, case-sensitive (nl, en, nl-NL)")
+    start_help = "first day (inclusive), YYYY-MM-DD or ISO datetime, UTC"
+    parser.add_argument("--start", type=_instant, required=required, help=start_help)
+    parser.add_argument("--end", type=_instant, help="end (exclusive); default 00:00 UTC today")
+
+
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("filters (as read_interactions)")
+    group.add_argument("--types", type=_mask, metavar="NAMES", help="rows with any of these types: QA,Dialog or 131")
+    group.add_argument("--main-types", type=_mask, metavar="NAMES", help="rows whose main type is one of these")
+    group.add_argument("--environment", help="Production (default) or Staging")
+    group.add_argument("--session-mode", help="Public (default), Internal, Test or Monitor")
+    group.add_argument("--active-only", action="store_true", help="only sessions with a user interaction")
+    group.add_argument("--filter-text", metavar="TEXT", help="case-sensitive filter on the user's input")
+    group.add_argument("--include-user-info", action="store_true", help="fill additional_session_info, variables")
+    group.add_argument("--format", choices=("csv", "json"), help="what the API is asked to send (same rows)")
+    group.add_argument("--workers", type=int, metavar="N", help="days fetched at once (default 4)")
+
+
+def _filters(args: argparse.Namespace) -> dict[str, Any]:
+    """The filter keyword arguments that were given (the library's defaults stand for the rest)."""
+    given = {
+        "interaction_types": args.types,
+        "main_interaction_types": args.main_types,
+        "environment": args.environment,
+        "session_mode": args.session_mode,
+        "filter_text": args.filter_text,
+        "format": args.format,
+        "max_workers": args.workers,
+    }
+    kwargs = {name: value for name, value in given.items() if value is not None}
+    if args.active_only:
+        kwargs["active_sessions_only"] = True
+    if args.include_user_info:
+        kwargs["include_user_info"] = True
+    return kwargs
+
+
+def _command(
+    sub: Any, name: str, handler: Callable[[argparse.Namespace], int], *, help: str, epilog: str
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=help,
+        description=help[:1].upper() + help[1:] + ".",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(handler=handler)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
-    args = _parser().parse_args(argv)
-    if args.command == "demo":
-        print("digitalcx_frames: demo not built yet")
+def _parser() -> argparse.ArgumentParser:
+    from digitalcx_frames import __version__  # noqa: PLC0415 - the package imports this module's siblings
+
+    parser = _Parser(
+        prog=PROG,
+        description="DigitalCX Analytics API interaction logs as typed Polars/pandas frames and files.",
+        epilog=_MAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    fetch = _command(sub, "fetch", _fetch, help="fetch a date range into a .parquet or .csv file", epilog=_FETCH_EPILOG)
+    _add_range(fetch, required=True)
+    fetch.add_argument("-o", "--output", type=_output, metavar="FILE", help="FILE.parquet or FILE.csv")
+    _add_filters(fetch)
+    caching = fetch.add_mutually_exclusive_group()
+    caching.add_argument("--no-cache", action="store_true", help="do not read or write the day cache")
+    caching.add_argument("--cache-dir", type=Path, metavar="DIR", help="the day cache folder")
+    fetch.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    sync = _command(sub, "sync", _sync, help="bring a Parquet archive up to date (fit for cron)", epilog=_SYNC_EPILOG)
+    sync.add_argument("root", metavar="ROOT", type=Path, help="the archive folder")
+    _add_range(sync, required=False)
+    _add_filters(sync)
+    sync.add_argument("-q", "--quiet", action="store_true", help="no progress bar; only the summary line")
+
+    demo = _command(sub, "demo", _demo, help="read a week from the bundled simulator and show it", epilog=_DEMO_EPILOG)
+    demo.add_argument("--out", type=Path, default=Path("interactions.parquet"), help="the Parquet file to write")
+    demo.add_argument("--days", type=int, default=7, help="whole closed days to read (default 7)")
+    demo.add_argument("--rows-per-day", type=int, default=5000, help="simulated rows per day (default 5000)")
+
+    simulator = _command(
+        sub, "simulator", _simulator, help="serve a simulated Analytics API on 127.0.0.1", epilog=_SIMULATOR_EPILOG
+    )
+    simulator.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    simulator.add_argument("--rows-per-day", type=int, default=2000, help="rows per UTC day (default 2000)")
+    simulator.add_argument("--seed", type=int, default=0, help="seed of the data (default 0)")
+
+    cache = _command(sub, "cache", _cache_info, help="show or clear the day cache", epilog=_CACHE_EPILOG)
+    cache_sub = cache.add_subparsers(dest="action", required=True, metavar="ACTION")
+    info = _command(cache_sub, "info", _cache_info, help="where the cache is and what it holds", epilog=_CACHE_EPILOG)
+    info.add_argument("--cache-dir", type=Path, metavar="DIR", help="the cache folder")
+    clear = _command(cache_sub, "clear", _cache_clear, help="remove cached days", epilog=_CACHE_EPILOG)
+    clear.add_argument("--cache-dir", type=Path, metavar="DIR", help="the cache folder")
+    clear.add_argument("--customer", help="only this customer's queries")
+    clear.add_argument("--project", help="only this project's queries")
+    clear.add_argument("--before", type=_day, metavar="DATE", help="only days before DATE (YYYY-MM-DD)")
+    return parser
+
+
+@contextlib.contextmanager
+def atomic_output(target: Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``target``; move it into place only if the block succeeds.
+
+    An error or Ctrl-C inside the block removes the temporary file and leaves ``target``
+    as it was. Unlike :func:`digitalcx_frames.cache.atomic_write` it does not change the
+    permissions of the folder (it is the user's). The file is readable by its owner only,
+    because rows may hold user info.
+    """
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _today() -> datetime:
+    return datetime.combine(datetime.now(UTC).date(), datetime.min.time(), UTC)
+
+
+def _days(start: datetime, end: datetime) -> int:
+    return -((start - end) // timedelta(days=1))
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    import polars as pl  # noqa: PLC0415 - keeps `--help` fast
+
+    from digitalcx_frames.frames import read_interactions  # noqa: PLC0415
+
+    end: datetime = args.end if args.end is not None else _today()
+    cache: bool | Path = False if args.no_cache else (args.cache_dir if args.cache_dir is not None else True)
+    began = time.perf_counter()
+    frame = read_interactions(
+        args.customer,
+        args.project,
+        culture=args.culture,
+        start=args.start,
+        end=end,
+        progress=not args.quiet,
+        cache=cache,
+        **_filters(args),
+    )
+    default = f"interactions_{args.customer}_{args.project}_{args.start:%Y-%m-%d}_{end:%Y-%m-%d}.parquet"
+    target: Path = args.output if args.output is not None else Path(default)
+    if not target.parent.is_dir():
+        raise _UsageError(f"-o {target}: the folder {target.parent} does not exist", "fetch")
+    rows = _write(frame, target, pl)
+    seconds = time.perf_counter() - began
+    days = _days(args.start, end)
+    print(f"{rows:,} rows, {days} day{'s' if days != 1 else ''}, {seconds:.1f} s -> {target}")
     return 0
+
+
+def _write(frame: pl.LazyFrame, target: Path, pl: Any) -> int:
+    """Stream ``frame`` into ``target`` atomically and return the number of rows written."""
+    with atomic_output(target) as tmp:
+        if target.suffix.lower() == ".csv":
+            frame.sink_csv(tmp)
+            rows = pl.scan_csv(tmp, schema=frame.collect_schema()).select(pl.len()).collect().item()
+        else:
+            frame.sink_parquet(tmp, compression="zstd", statistics=True)
+            rows = pl.scan_parquet(tmp).select(pl.len()).collect().item()
+    return int(rows)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from digitalcx_frames.archive import sync_archive  # noqa: PLC0415 - keeps `--help` fast
+
+    range_kwargs = {name: getattr(args, name) for name in ("start", "end") if getattr(args, name) is not None}
+    result = sync_archive(
+        args.root,
+        args.customer,
+        args.project,
+        culture=args.culture,
+        progress=not args.quiet,
+        **range_kwargs,
+        **_filters(args),
+    )
+    print(result.summary())
+    if result.ok:
+        return 0
+    if result.error is not None:
+        print(f"error: {_one_line(result.error)}", file=sys.stderr)
+    return 1
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from digitalcx_frames.demo import run_demo  # noqa: PLC0415 - keeps `--help` fast
+
+    return run_demo(args.out, days=args.days, rows_per_day=args.rows_per_day)
+
+
+def _simulator(args: argparse.Namespace) -> int:
+    from digitalcx_frames import simulator  # noqa: PLC0415 - keeps `--help` fast
+
+    if not 0 <= args.port <= 65535:
+        raise _UsageError(f"--port {args.port}: a port is 0..65535", "simulator")
+    if args.rows_per_day < 0:
+        raise _UsageError(f"--rows-per-day {args.rows_per_day}: must be >= 0", "simulator")
+    simulator.serve_forever(port=args.port, rows_per_day=args.rows_per_day, seed=args.seed)
+    return 0
+
+
+def _human(size: float) -> str:
+    """Bytes as text: ``1536`` -> ``'1.5 KiB'``."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _cache_info(args: argparse.Namespace) -> int:
+    from digitalcx_frames.cache import cache_info  # noqa: PLC0415 - keeps `--help` fast
+
+    info = cache_info(args.cache_dir)
+    print(f"location  {info.location}")
+    print(f"queries   {info.queries}")
+    print(f"days      {info.days}")
+    print(f"size      {_human(info.bytes)} ({info.bytes:,} bytes)")
+    return 0
+
+
+def _cache_clear(args: argparse.Namespace) -> int:
+    from digitalcx_frames.cache import cache_root, clear_cache  # noqa: PLC0415 - keeps `--help` fast
+
+    removed = clear_cache(args.cache_dir, customer_key=args.customer, project_key=args.project, before=args.before)
+    print(f"removed {removed} cached day{'s' if removed != 1 else ''} from {cache_root(args.cache_dir)}")
+    return 0
+
+
+def _one_line(error: object) -> str:
+    return " ".join(str(error).split())
+
+
+def _usage_line(message: str, prog: str) -> str:
+    command = prog.removeprefix(PROG).strip()
+    see = f"{PROG} {command} --help" if command else f"{PROG} --help"
+    return f"{PROG}: error: {_one_line(message)} (see '{see}')"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``) and return the exit code.
+
+    Parameters
+    ----------
+    argv
+        The arguments after the program name.
+
+    Returns
+    -------
+    int
+        0 ok, 1 the API, the network or a file failed (or a sync was partial), 2 a bad
+        argument, 130 interrupted.
+    """
+    try:
+        try:
+            args = _parser().parse_args(argv)
+        except SystemExit as exc:  # --help and --version
+            return exc.code if isinstance(exc.code, int) else 0
+        handler: Callable[[argparse.Namespace], int] = args.handler
+        return handler(args)
+    except _UsageError as exc:
+        print(_usage_line(str(exc), exc.prog), file=sys.stderr)
+        return 2
+    except ConfigurationError as exc:
+        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except DigitalCXError as exc:
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted (Ctrl-C); no partial file was left", file=sys.stderr)
+        return 130
