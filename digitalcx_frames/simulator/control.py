@@ -183,6 +183,11 @@ class Simulator:
                 if not receiver.poll(300):
                     raise RuntimeError("the simulator's child process did not start")
                 port = int(receiver.recv())
+            except EOFError:
+                raise RuntimeError(
+                    "the simulator's child process died while starting; a script that uses process=True "
+                    "must guard its entry point with `if __name__ == '__main__':` (multiprocessing spawn)"
+                ) from None
             finally:
                 receiver.close()
         else:

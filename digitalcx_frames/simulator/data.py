@@ -16,6 +16,8 @@ True
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
 import random
 from dataclasses import dataclass, field
@@ -162,6 +164,27 @@ def _dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+@functools.lru_cache(maxsize=4096)
+def _jstr(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+_REST: Final[tuple[object, ...]] = tuple(None if n == "RecognitionQuality" else "" for n in API_COLUMN_NAMES[12:])
+_PAGE_JSON: Final = tuple(_dumps({"originatingPage": page}) for page in _PAGES)
+_CONTEXT_JSON: Final = tuple(_dumps([{"name": "channel", "value": c}]) for c in ("web", "app", "whatsapp"))
+_VARIABLES_JSON: Final = tuple(_dumps({"customerId": "#CustomerId#", "loggedIn": v}) for v in ("true", "false"))
+_DETAILS_JSON: Final = tuple(
+    _dumps({"entities": [{"name": "product", "value": p}], "missingWords": [w]})
+    for p in ("abonnement", "bundel", "factuur")
+    for w in ("graag", "even", "please", "nu")
+)
+_KINDS: Final = ("QA", "Dialog", "TransactionalDialog", "GenerativeAI", "FaqClick", "FaqSearch")
+_KIND_CUM: Final = tuple(itertools.accumulate((55, 12, 6, 10, 8, 9)))
+_METADATA_JSON: Final = {kind: _dumps([{"key": "source", "value": kind}]) for kind in _KINDS}
+_COMBO_CUM: Final = tuple(itertools.accumulate(_COMBO_WEIGHTS))
+_HOUR_CUM: Final = tuple(itertools.accumulate(_HOUR_WEIGHTS))
+
+
 def _uuid(rng: random.Random) -> str:
     h = f"{rng.getrandbits(128):032x}"
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
@@ -202,6 +225,9 @@ def generate_day(
     raw: list[tuple[int, int, list[object], int, bool, list[str], str]] = []
     hours = range(24)
     combos = range(len(COMBOS))
+    session_info = _dumps(
+        {"userAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64)", "ip": "#IpAddress#", "language": culture}
+    )
 
     def add(
         session: str,
@@ -219,12 +245,24 @@ def generate_day(
     ) -> str:
         iuuid = str(interaction) if interaction is not None else _uuid(rng)
         ts = min(ts, end_ms - 1)
-        values: list[object] = [0, iuuid, originating, session, active, ts, ts + rng.randint(15, 2500), culture]
-        values += [main, "", value, output]
-        rest: dict[str, object] = dict.fromkeys(API_COLUMN_NAMES[12:], "")
-        rest["RecognitionQuality"] = None
-        rest.update(extra)
-        values += list(rest.values())
+        end = ts + 15 + int(rng.random() * 2500)
+        values: list[object] = [
+            0,
+            iuuid,
+            originating,
+            session,
+            active,
+            ts,
+            end,
+            culture,
+            main,
+            "",
+            value,
+            output,
+            *_REST,
+        ]
+        for name, item in extra.items():
+            values[COL[name]] = item
         if unknown_type_rate and rng.random() < unknown_type_rate:
             names = [*names, _UNKNOWN_NAME]
             if rng.random() < 0.3:
@@ -235,24 +273,18 @@ def generate_day(
         return iuuid
 
     while len(raw) < rows_per_day:
-        combo = rng.choices(combos, _COMBO_WEIGHTS)[0]
-        hour = rng.choices(hours, _HOUR_WEIGHTS)[0]
+        combo = rng.choices(combos, cum_weights=_COMBO_CUM)[0]
+        hour = rng.choices(hours, cum_weights=_HOUR_CUM)[0]
         ts = day_ms + hour * 3_600_000 + rng.randrange(3_600_000)
         session = _uuid(rng)
         active = rng.random() < 0.72
         english = rng.random() < 0.3
         pool = _QA_EN if english else _QA_NL
-        page = _dumps({"originatingPage": rng.choice(_PAGES)})
-        contexts = _dumps([{"name": "channel", "value": rng.choice(("web", "app", "whatsapp"))}])
-        session_info = _dumps(
-            {"userAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64)", "ip": "#IpAddress#", "language": culture}
-        )
-        variables = _dumps({"customerId": f"#{'CustomerId'}#", "loggedIn": rng.choice(("true", "false"))})
         common: dict[str, object] = {
-            "Pages": page,
-            "Contexts": contexts,
+            "Pages": rng.choice(_PAGE_JSON),
+            "Contexts": rng.choice(_CONTEXT_JSON),
             "AdditionalSessionInfo": session_info,
-            "Variables": variables,
+            "Variables": rng.choice(_VARIABLES_JSON),
         }
 
         def step(ts: int) -> int:
@@ -264,8 +296,8 @@ def generate_day(
             add(session, active, combo, ts, "Event", names, value=event, output="", **common)
             ts += rng.randint(50, 3_000)
         if rng.random() < 0.7:
-            faqs = [{"id": rng.randint(1, 80), "question": q} for q, _ in rng.sample(pool, 3)]
-            add(session, active, combo, ts, "DataRetrieval", ["DataRetrieval"], FaqsFound=_dumps(faqs), **common)
+            faqs = ",".join(f'{{"id":{rng.randint(1, 80)},"question":{_jstr(q)}}}' for q, _ in rng.sample(pool, 3))
+            add(session, active, combo, ts, "DataRetrieval", ["DataRetrieval"], FaqsFound=f"[{faqs}]", **common)
             ts += rng.randint(50, 3_000)
         if not active:
             if rng.random() < 0.4 and ts < end_ms:
@@ -290,23 +322,16 @@ def generate_day(
             question, answer = rng.choice(pool)
             if rng.random() < 0.1:
                 answer += rng.choice(_EXTRA_LINES)
-            kind = rng.choices(
-                ("QA", "Dialog", "TransactionalDialog", "GenerativeAI", "FaqClick", "FaqSearch"),
-                (55, 12, 6, 10, 8, 9),
-            )[0]
+            kind = rng.choices(_KINDS, cum_weights=_KIND_CUM)[0]
             qa_id = rng.randint(1, 120)
             quality = round(rng.uniform(35, 100), 2) if rng.random() < 0.85 else 0.0
-            details: dict[str, object] = {
-                "entities": [{"name": "product", "value": rng.choice(("abonnement", "bundel", "factuur"))}],
-                "missingWords": rng.sample(["graag", "even", "please", "nu"], 1),
-            }
             fields: dict[str, object] = {
-                "OutputMetadata": _dumps([{"key": "source", "value": kind}]),
-                "ArticleIds": _dumps([f"qa-{qa_id}"]),
+                "OutputMetadata": _METADATA_JSON[kind],
+                "ArticleIds": f'["qa-{qa_id}"]',
                 "RecognitionType": rng.choice(_RECOGNITION),
                 "RecognitionQuality": quality,
-                "RecognitionDetails": _dumps(details),
-                "Articles": _dumps([{"id": qa_id, "type": "qa", "title": question}]),
+                "RecognitionDetails": rng.choice(_DETAILS_JSON),
+                "Articles": f'[{{"id":{qa_id},"type":"qa","title":{_jstr(question)}}}]',
                 **common,
             }
             names = [kind]
@@ -387,8 +412,8 @@ def generate_day(
                         **common,
                     )
             if rng.random() < 0.25:
-                faqs = [{"id": rng.randint(1, 80), "question": q} for q, _ in rng.sample(pool, 2)]
-                add(session, active, combo, ts + 5, "DataRetrieval", ["DataRetrieval"], FaqsFound=_dumps(faqs))
+                shown = ",".join(f'{{"id":{rng.randint(1, 80)},"question":{_jstr(q)}}}' for q, _ in rng.sample(pool, 2))
+                add(session, active, combo, ts + 5, "DataRetrieval", ["DataRetrieval"], FaqsFound=f"[{shown}]")
 
     del raw[rows_per_day:]
     raw.sort(key=lambda item: (item[0], item[1]))
