@@ -228,6 +228,12 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("root", metavar="ROOT", type=Path, help="the archive folder")
     _add_range(sync, required=False)
     _add_filters(sync)
+    sync.add_argument(
+        "--exports",
+        action="append",
+        metavar="FILE",
+        help="portal CSV download(s) or a glob to import first (repeatable)",
+    )
     sync.add_argument("-q", "--quiet", action="store_true", help="no progress bar; only the summary line")
 
     demo = _command(sub, "demo", _demo, help="read a week from the bundled simulator and show it", epilog=_DEMO_EPILOG)
@@ -325,21 +331,20 @@ def _write(frame: pl.LazyFrame, target: Path, pl: Any) -> int:
 def _sync(args: argparse.Namespace) -> int:
     from digitalcx_frames.archive import sync_archive  # noqa: PLC0415 - keeps `--help` fast
 
-    range_kwargs = {name: getattr(args, name) for name in ("start", "end") if getattr(args, name) is not None}
+    optional = {"start": args.start, "end": args.end, "exports": args.exports}
     result = sync_archive(
         args.root,
         args.customer,
         args.project,
         culture=args.culture,
         progress=not args.quiet,
-        **range_kwargs,
+        **{name: value for name, value in optional.items() if value is not None},
         **_filters(args),
     )
-    print(result.summary())
     if result.ok:
+        print(result.summary())
         return 0
-    if result.error is not None:
-        print(f"error: {_one_line(result.error)}", file=sys.stderr)
+    print(_one_line(result.summary()), file=sys.stderr)
     return 1
 
 
@@ -427,6 +432,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except DigitalCXError as exc:
         print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `digitalcx-frames demo | head`: the reader left, stop quietly
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except OSError as exc:
         print(f"error: {_one_line(exc)}", file=sys.stderr)
