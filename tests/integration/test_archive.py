@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import types
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -320,3 +321,49 @@ def test_two_processes_syncing_at_once_leave_every_day_once(sim: Simulator, tmp_
     assert frame["log_id"].is_unique().all()
     start = datetime(2026, 11, 13, tzinfo=UTC)
     assert frame.height == len(sim.expected_rows(start, start + timedelta(days=7)))
+
+
+def test_readers_ignore_temporary_and_hidden_files(sim: Simulator, tmp_path: Path) -> None:
+    result = sync(tmp_path, sim, start=date(2026, 11, 18))
+    folder = project_dir(tmp_path, sim) / "date=2026-11-18"
+    junk = b"PAR1 not a parquet file"
+    (folder / ".part-0.parquet.k2j3h4.tmp").write_bytes(junk)  # the name atomic_write uses
+    (folder / ".part-1.parquet").write_bytes(junk)
+    (folder / "_part-2.parquet").write_bytes(junk)
+    assert scan_archive(tmp_path).select(pl.len()).collect().item() == result.rows
+    assert ds.dataset(tmp_path, format="parquet", partitioning="hive").to_table().num_rows == result.rows
+
+
+class FakeObjectStore:
+    """The few fsspec filesystem methods the archive uses, backed by a local folder."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.opened: list[str] = []
+
+    def exists(self, path: str) -> bool:
+        return (self.base / path).exists()
+
+    def open(self, path: str, mode: str) -> Any:
+        self.opened.append(path)
+        target = self.base / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target.open(mode)
+
+
+def test_cloud_url_goes_through_fsspec(sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = FakeObjectStore(tmp_path)
+    fake = types.ModuleType("fsspec")
+    fake.core = types.SimpleNamespace(url_to_fs=lambda url: (store, url.split("://", 1)[1]))  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "fsspec", fake)
+    first = sync("s3://bucket/archive", sim, start=date(2026, 11, 18))
+    assert first.ok, first.error
+    assert first.fetched == (date(2026, 11, 18), date(2026, 11, 19))
+    assert "bucket/archive/customer_key=demo-customer/project_key=demo-project/date=2026-11-18/part-0.parquet" in (
+        store.opened
+    )
+    local = tmp_path / "bucket" / "archive"
+    assert scan_archive(local).select(pl.len()).collect().item() == first.rows
+    sim.clear_log()
+    again = sync("s3://bucket/archive", sim, start=date(2026, 11, 18))
+    assert (again.fetched, len(sim.interaction_requests)) == ((), 0)
