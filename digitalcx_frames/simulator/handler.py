@@ -11,7 +11,9 @@ another. Routes::
 
 from __future__ import annotations
 
+import itertools
 import json
+import operator
 import secrets
 import sys
 import threading
@@ -21,7 +23,7 @@ from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit
 
 from digitalcx_frames.simulator.data import Day
-from digitalcx_frames.simulator.render import csv_header, csv_lines, json_objects
+from digitalcx_frames.simulator.render import csv_header, csv_lines, full_lines, json_objects
 from digitalcx_frames.simulator.server import (
     RESOURCE,
     TENANT,
@@ -265,8 +267,8 @@ class Handler(BaseHTTPRequestHandler):
     ) -> None:
         state = self.server.state
         config = state.config
-        rows = state.select(start, end, filters)
         key = query_key(params)
+        rows = state.select_cached(key, start, end, filters)
         token = params.get("continuationtoken")
         paging = params.get("paginatedata", "").lower() == "true" or token is not None
         offset = state.read_page_token(token, key) if token else 0
@@ -356,22 +358,18 @@ def _csv_body(
     parts = [csv_header(delimiter, lowercase=lowercase, bom=bom)]
     if fault == "header_only":
         return parts[0]
-    rendered: dict[int, tuple[list[bytes], list[bytes]]] = {}
-    for day, i in page:
-        found = rendered.get(id(day))
-        if found is None:
-            heads, plain, full = csv_lines(day, delimiter)
-            found = rendered[id(day)] = (heads, full if user_info else plain)
-        parts.append(found[0][i])
-        parts.append(found[1][i])
-    if len(parts) > 2 and fault in ("extra_field", "missing_field", "invalid_utf8"):
+    for day, group in itertools.groupby(page, key=operator.itemgetter(0)):
+        lines = full_lines(day, delimiter, user_info=user_info)
+        parts.extend(map(lines.__getitem__, map(operator.itemgetter(1), group)))
+    if len(parts) > 1 and fault in ("extra_field", "missing_field", "invalid_utf8"):
         sep = delimiter.encode()
-        line = parts[1] + parts[2]
+        day, index = page[0]
+        line = parts[1]
         if fault == "extra_field":
             line = line[:-2] + sep + b"surplus\r\n"
         elif fault == "missing_field":  # the first 26 fields and an empty 27th: one too few
-            line = parts[1] + b"\r\n"
+            line = csv_lines(day, delimiter)[0][index] + b"\r\n"
         else:  # two bytes that are never UTF-8, at the start of InteractionUuid
             line = line.replace(sep, sep + b"\xff\xfe", 1)
-        parts[1:3] = [line]
+        parts[1] = line
     return b"".join(parts)

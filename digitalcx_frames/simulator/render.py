@@ -24,7 +24,7 @@ from typing import Final
 from digitalcx_frames.schema import API_COLUMN_NAMES
 from digitalcx_frames.simulator.data import COL, Day, iso_ms
 
-__all__ = ["csv_field", "csv_header", "csv_lines", "json_objects"]
+__all__ = ["csv_field", "csv_header", "csv_lines", "full_lines", "json_objects"]
 
 _SENSITIVE: Final = len(API_COLUMN_NAMES) - 2
 _TS: Final = (COL["TimestampStart"], COL["TimestampEnd"])
@@ -75,6 +75,18 @@ def csv_lines(day: Day, delimiter: str) -> tuple[list[bytes], list[bytes], list[
     result = (heads, [empty] * len(heads), with_info)
     day.cache[key] = result
     return result
+
+
+def full_lines(day: Day, delimiter: str, *, user_info: bool) -> list[bytes]:
+    """Each row as one complete CSV line (CRLF-terminated), cached on the day."""
+    key = ("lines", delimiter, user_info)
+    cached = day.cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    heads, plain, full = csv_lines(day, delimiter)
+    lines = [head + tail for head, tail in zip(heads, full if user_info else plain, strict=True)]
+    day.cache[key] = lines
+    return lines
 
 
 def json_objects(day: Day, *, user_info: bool) -> list[bytes]:

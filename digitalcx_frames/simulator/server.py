@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import base64
 import bisect
+import gc
 import hashlib
+import itertools
 import json
 import random
 import secrets
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -24,7 +26,6 @@ from typing import Any, Final
 from digitalcx_frames.flags import KNOWN_BITS
 from digitalcx_frames.simulator.data import COMBOS, Day, generate_day, row_dict
 from digitalcx_frames.simulator.faults import Faults
-from digitalcx_frames.simulator.render import csv_lines
 
 __all__ = ["Config", "Filters", "Reply", "State", "earliest_start", "parse_query", "query_key"]
 
@@ -110,6 +111,7 @@ class State:
         self.fault_rng = random.Random(config.faults.seed if config.faults.seed is not None else config.seed)
         self._days: dict[date, Day] = {}
         self._day_locks: dict[date, threading.Lock] = {}
+        self._selections: OrderedDict[tuple[str, date], list[tuple[Day, int]]] = OrderedDict()
 
     # -- clock -------------------------------------------------------------------------------
     @property
@@ -140,13 +142,14 @@ class State:
                     unknown_type_rate=self.config.unknown_type_rate,
                 )
                 self._days[day] = found
+                gc.freeze()  # a day is millions of long-lived objects: keep them out of every GC pass
             return found
 
     def prerender(self, first: date, last: date) -> None:
         """Generate and render the CSV of every day from ``first`` to ``last`` inclusive."""
         day = first
         while day <= last:
-            csv_lines(self.day(day), self.config.delimiter)
+            full_lines(self.day(day), self.config.delimiter, user_info=False)
             day += timedelta(days=1)
 
     def select(self, start: datetime, end: datetime, filters: Filters) -> list[tuple[Day, int]]:
@@ -156,29 +159,45 @@ class State:
             return []
         combo_index = COMBOS.index(combo)
         start_ms, end_ms = _ms(start), _ms(end)
+        types, main, text = filters.interaction_types, filters.main_interaction_type, filters.filter_text
         out: list[tuple[Day, int]] = []
         day = start.date()
         last = (end - timedelta(milliseconds=1)).date()
         while day <= min(last, self.today):  # days after "today" have no data yet
             data = self.day(day)
-            lo = bisect.bisect_left(data.ts, start_ms)
-            hi = bisect.bisect_left(data.ts, end_ms)
-            types, main, text = filters.interaction_types, filters.main_interaction_type, filters.filter_text
-            active_only = filters.active_session_only
-            for i in range(lo, hi):
-                if data.combo[i] != combo_index:
-                    continue
-                if active_only and not data.active[i]:
-                    continue
-                if types is not None and not data.mask[i] & types:
-                    continue
-                if main is not None and not data.main_bit[i] & main:
-                    continue
-                if text is not None and text not in data.rows[i][10]:  # type: ignore[operator]
-                    continue
-                out.append((data, i))
+            key = ("combo", combo_index)
+            pair: Any = data.cache.get(key)
+            if pair is None:  # the rows of one (environment, sessionMode), and their timestamps
+                indices = [i for i, c in enumerate(data.combo) if c == combo_index]
+                pair = data.cache[key] = (indices, [data.ts[i] for i in indices])
+            indices, stamps = pair
+            found = indices[bisect.bisect_left(stamps, start_ms) : bisect.bisect_left(stamps, end_ms)]
+            if filters.active_session_only:
+                found = [i for i in found if data.active[i]]
+            if types is not None:
+                found = [i for i in found if data.mask[i] & types]
+            if main is not None:
+                found = [i for i in found if data.main_bit[i] & main]
+            if text is not None:
+                found = [i for i in found if text in data.rows[i][10]]
+            out.extend(zip(itertools.repeat(data), found, strict=False))
             day += timedelta(days=1)
         return out
+
+    def select_cached(self, key: str, start: datetime, end: datetime, filters: Filters) -> list[tuple[Day, int]]:
+        """:meth:`select`, remembered per query (``key``) and today, so that pages reuse it."""
+        cache_key = (key, self.today)
+        with self.lock:
+            found = self._selections.get(cache_key)
+            if found is not None:
+                self._selections.move_to_end(cache_key)
+                return found
+        rows = self.select(start, end, filters)
+        with self.lock:
+            self._selections[cache_key] = rows
+            while len(self._selections) > 64:
+                self._selections.popitem(last=False)
+        return rows
 
     def expected(self, start: datetime, end: datetime, filters: Filters) -> list[dict[str, object]]:
         """Ground truth: the selected rows as dicts of Python values."""
