@@ -26,6 +26,7 @@ from typing import Any, Final
 from digitalcx_frames.flags import KNOWN_BITS
 from digitalcx_frames.simulator.data import COMBOS, Day, generate_day, row_dict
 from digitalcx_frames.simulator.faults import Faults
+from digitalcx_frames.simulator.render import full_lines
 
 __all__ = ["Config", "Filters", "Reply", "State", "earliest_start", "parse_query", "query_key"]
 
