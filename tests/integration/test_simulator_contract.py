@@ -378,3 +378,35 @@ def test_request_log_records_every_request(sim_api: SimAPI, sim: Simulator) -> N
     assert len(sim.token_requests) == 1
     sim.clear_log()
     assert sim.log == []
+
+
+def test_keep_alive_serves_several_requests_on_one_connection(shared_api: SimAPI, shared_sim: Simulator) -> None:
+    import http.client  # noqa: PLC0415
+    from urllib.parse import urlencode  # noqa: PLC0415
+
+    token = shared_api.token()
+    query = urlencode({"culture": "nl", **window_params(SIM_DAY, SIM_DAY + timedelta(hours=1))})
+    path = f"/{shared_sim.customer_key}/projects/{shared_sim.project_key}/interactions?{query}"
+    connection = http.client.HTTPConnection("127.0.0.1", shared_sim.port, timeout=10)
+    try:
+        bodies = []
+        for _ in range(3):
+            connection.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+            response = connection.getresponse()
+            assert response.version == 11
+            assert response.getheader("Connection") != "close"
+            bodies.append(response.read())
+        first_socket = connection.sock
+        connection.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+        connection.getresponse().read()
+        assert connection.sock is first_socket  # the same socket: keep-alive
+    finally:
+        connection.close()
+    assert bodies[0] == bodies[1] == bodies[2]
+
+
+def test_serve_forever_rejects_unknown_options() -> None:
+    from digitalcx_frames.simulator import serve_forever  # noqa: PLC0415
+
+    with pytest.raises(TypeError, match="unknown simulator options: colour"):
+        serve_forever(port=0, colour="blue")
