@@ -367,3 +367,13 @@ def test_cloud_url_goes_through_fsspec(sim: Simulator, tmp_path: Path, monkeypat
     sim.clear_log()
     again = sync("s3://bucket/archive", sim, start=date(2026, 11, 18))
     assert (again.fetched, len(sim.interaction_requests)) == ((), 0)
+
+
+def test_a_day_removed_by_hand_is_fetched_again(sim: Simulator, tmp_path: Path) -> None:
+    assert sync(tmp_path, sim, start=date(2026, 11, 17)).ok
+    (project_dir(tmp_path, sim) / "date=2026-11-18" / "part-0.parquet").unlink()
+    sim.clear_log()
+    again = sync(tmp_path, sim, start=date(2026, 11, 17))
+    assert again.fetched == (date(2026, 11, 18),)
+    assert again.skipped == (date(2026, 11, 17), date(2026, 11, 19))
+    assert requested_days(sim) == {date(2026, 11, 18)}
