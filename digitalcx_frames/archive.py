@@ -130,7 +130,8 @@ class SyncResult:
         )
         if not self.ok:
             where = f" on {self.failed_day.isoformat()}" if self.failed_day is not None else ""
-            text += f"; failed{where}: {(self.error or '').splitlines()[0] if self.error else ''} (run again to resume)"
+            first_line = (self.error or "error").splitlines()[0]
+            text += f"; failed{where}: {first_line} (run again to resume)"
         return text
 
 
