@@ -23,6 +23,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any, Final, Literal, TypeAlias, overload
@@ -30,6 +31,7 @@ from typing import Any, Final, Literal, TypeAlias, overload
 import pandas as pd
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from digitalcx_frames.flags import KNOWN_BITS, InteractionType
 
@@ -227,13 +229,25 @@ def names(masks: pl.Expr | pl.Series | pd.Series[Any] | str) -> pl.Expr | pl.Ser
     >>> names(pl.Series([130, 0, None])).to_list()
     [['QA', 'TransactionalDialog'], [], None]
     """
+    if isinstance(masks, pd.Series):
+        # pandas wants Arrow lists in the end: take them straight from a 1024-row Arrow table
+        # (~1.7x faster than building Polars lists and converting them).
+        index = _dispatch(masks, lambda e: e.pipe_with_dtype(_known_bits_index), lambda result, _: result)
+        names_array = pc.take(_pandas_names_table(), index.to_arrow())
+        return pd.Series(names_array, index=masks.index, name=masks.name, dtype=_PANDAS_NAMES_DTYPE)
     checked = _integer_masks(
         "names", lambda expr: (expr & KNOWN_BITS).replace_strict(_NAMES_OF_MASK, return_dtype=_NAMES_DTYPE)
     )
-    result: pl.Expr | pl.Series | pd.Series[Any] = _dispatch(
-        masks, lambda e: e.pipe_with_dtype(checked), _pandas_series
-    )
+    result: pl.Expr | pl.Series = _dispatch(masks, lambda e: e.pipe_with_dtype(checked), _pandas_series)
     return result
+
+
+_known_bits_index: Final = _integer_masks("names", lambda expr: (expr & KNOWN_BITS).cast(pl.UInt16))
+
+
+@functools.cache
+def _pandas_names_table() -> pa.Array:
+    return pa.array(list(_NAMES_OF_MASK.values()), type=pa.list_(pa.string()))
 
 
 @overload
@@ -387,11 +401,31 @@ def from_names(
     """
     if unknown not in ("raise", "flag"):
         raise ValueError(f"unknown must be 'raise' or 'flag', not {unknown!r}")
+    if isinstance(texts, pd.Series):
+        array = _arrow_of(texts)
+        if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+            return _pandas_decode_text(array, texts, unknown)
     checked = _from_names_expr(unknown)
     result: pl.Expr | pl.Series | pd.Series[Any] = _dispatch(
         texts, lambda e: e.pipe_with_dtype(checked), _pandas_series
     )
     return result
+
+
+def _arrow_of(series: pd.Series[Any]) -> pa.Array:
+    try:
+        return pa.array(series)
+    except (TypeError, ValueError, pa.ArrowException) as exc:
+        raise TypeError(f"cannot read the pandas Series of dtype {series.dtype} as interaction types: {exc}") from exc
+
+
+def _pandas_decode_text(array: pa.Array, like: pd.Series[Any], policy: UnknownPolicy) -> pd.Series[Any]:
+    """Decode pandas JSON text with Arrow: dictionary-encode, decode the few distinct texts, take."""
+    encoded = pc.dictionary_encode(array)
+    codes = pa.array([_code(text, policy) for text in encoded.dictionary.to_pylist()], type=pa.uint16())
+    decoded = pc.take(codes, encoded.indices)
+    values = decoded.to_pandas(types_mapper={pa.uint16(): pd.UInt16Dtype()}.get)
+    return pd.Series(values, index=like.index, name=like.name, dtype=pd.UInt16Dtype())
 
 
 def unknown_names(texts: pl.Series | pd.Series[Any]) -> dict[str, int]:

@@ -102,12 +102,14 @@ def mask_dtype(backend: str) -> Any:
 
 @PROPERTY
 @given(values=mask_columns(unknown=True), flag=masks())
-def test_has_and_has_any_agree_with_intflag(backend: str, via: str, values: list[int | None], flag: int) -> None:
+def test_has_and_has_any_agree_with_intflag(backend: str, values: list[int | None], flag: int) -> None:
     dtype = mask_dtype(backend)
     expected_all = [None if v is None else (InteractionType(v) & flag) == flag for v in values]
     expected_any = [None if v is None else bool(InteractionType(v) & flag) for v in values]
-    assert run(backend, via, "has", values, dtype=dtype, flag=flag) == expected_all
-    assert run(backend, via, "has_any", values, dtype=dtype, flag=InteractionType(flag).api_names()) == expected_any
+    assert run(backend, "function", "has", values, dtype=dtype, flag=flag) == expected_all
+    assert (
+        run(backend, "function", "has_any", values, dtype=dtype, flag=InteractionType(flag).api_names()) == expected_any
+    )
 
 
 @PROPERTY
@@ -129,14 +131,35 @@ def test_one_hot_agrees_with_intflag(backend: str, values: list[int | None]) -> 
 
 @PROPERTY
 @given(data=st.data())
-def test_from_names_agrees_with_the_codec(backend: str, via: str, data: st.DataObject) -> None:
+def test_from_names_agrees_with_the_codec(backend: str, data: st.DataObject) -> None:
     rows = data.draw(st.lists(st.none() | name_lists(), min_size=1, max_size=30))
     texts = [None if row is None else data.draw(json_text(row[1])) for row in rows]
     expected = [None if row is None else row[0] for row in rows]
-    assert run(backend, via, "from_names", texts, dtype="str" if backend == "pandas" else pl.String) == expected
+    assert run(backend, "function", "from_names", texts, dtype="str" if backend == "pandas" else pl.String) == expected
     lists = [None if row is None else row[1] for row in rows]
     list_dtype = pd.ArrowDtype(pa.list_(pa.string())) if backend == "pandas" else pl.List(pl.String)
-    assert run(backend, via, "from_names", lists, dtype=list_dtype) == expected
+    assert run(backend, "function", "from_names", lists, dtype=list_dtype) == expected
+
+
+@pytest.mark.parametrize(
+    ("method", "values", "kwargs"),
+    [
+        ("has", [10, None, 2], {"flag": ["QA", "Dialog"]}),
+        ("has_any", [10, None, 1], {"flag": 131}),
+        ("names", [10, None, 1 << 15 | 4], {}),
+        ("one_hot", [10, None], {"prefix": "x_"}),
+        ("from_names", ['[ "Dialog", "QA"]', None, '["Linkclick"]'], {}),
+        ("from_names", ['["Smalltalk"]', None], {"unknown": "flag"}),
+    ],
+)
+def test_accessor_gives_what_the_function_gives(backend: str, method: str, values: list[Any], kwargs: Any) -> None:
+    if method == "from_names":
+        dtype: Any = "str" if backend == "pandas" else pl.String
+    else:
+        dtype = mask_dtype(backend)
+    via_function = run(backend, "function", method, values, dtype=dtype, **kwargs)
+    assert run(backend, "accessor", method, values, dtype=dtype, **kwargs) == via_function
+    assert via_function[1] is None
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,7 @@ def test_api_names_are_in_bit_order_and_leave_unknown_out() -> None:
     assert InteractionType(0).api_names() == []
 
 
-@settings(max_examples=200)
+@settings(max_examples=100)
 @given(st.data())
 def test_name_lists_decode_whatever_the_order_case_duplicates_and_spacing(data: st.DataObject) -> None:
     value, names = data.draw(name_lists())
