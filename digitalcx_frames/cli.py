@@ -403,6 +403,27 @@ def _usage_line(message: str, prog: str) -> str:
     return f"{PROG}: error: {_one_line(message)} (see '{see}')"
 
 
+@contextlib.contextmanager
+def _quiet_ctrl_c() -> Iterator[None]:
+    """Do not print a Ctrl-C that lands in a finalizer or weakref callback.
+
+    Python reports such an interrupt as "Exception ignored in ..." with a traceback (it
+    happens when the signal arrives while Polars drops Python objects); the interrupt
+    still reaches the main thread, which then stops with one line.
+    """
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``) and return the exit code.
 
@@ -423,7 +444,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SystemExit as exc:  # --help and --version
             return exc.code if isinstance(exc.code, int) else 0
         handler: Callable[[argparse.Namespace], int] = args.handler
-        return handler(args)
+        with _quiet_ctrl_c():
+            return handler(args)
     except _UsageError as exc:
         print(_usage_line(str(exc), exc.prog), file=sys.stderr)
         return 2

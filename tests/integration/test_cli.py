@@ -56,10 +56,11 @@ def _client(sim: Simulator) -> dcx.Client:
 
 def _expected(sim: Simulator, **filters: Any) -> pl.DataFrame:
     with _client(sim) as client:
-        return dcx.read_interactions(
+        lazy: pl.LazyFrame = dcx.read_interactions(
             sim.customer_key, sim.project_key, culture=sim.culture, start=START, end=END, client=client, cache=False,
             **filters,
-        ).collect()  # fmt: skip
+        )  # fmt: skip
+        return lazy.collect()
 
 
 def _fetch_args(sim: Simulator, *extra: str) -> list[str]:
@@ -132,6 +133,11 @@ def test_fetch_default_name_and_cache_dir(env: Path, live_sim: Simulator, capsys
     assert dcx.cache_info(env / "cache").days == 0
 
 
+class _Finalizer:
+    def __del__(self) -> None:
+        raise KeyboardInterrupt
+
+
 def test_fetch_ctrl_c_leaves_no_file(
     env: Path, live_sim: Simulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -141,6 +147,7 @@ def test_fetch_ctrl_c_leaves_no_file(
     def interrupted(self: pl.LazyFrame, path: Path, **kwargs: object) -> None:
         calls.append(Path(path))
         Path(path).write_bytes(b"PAR1 half a file")
+        _Finalizer()  # a Ctrl-C inside a finalizer: Python would print "Exception ignored in ..."
         raise KeyboardInterrupt
 
     monkeypatch.setattr(pl.LazyFrame, "sink_parquet", interrupted)
