@@ -6,6 +6,27 @@ parameter, status and message, paging, CSV and JSON bodies, seeded realistic dat
 latency and fault injection. It shares only the interaction-type flags and the column
 names with the client, so a misunderstanding on one side shows up as a failing test.
 
+Choices where API.md leaves the behaviour open:
+
+- Days after the simulator's ``today`` have no rows; every other UTC day has exactly
+  ``rows_per_day`` rows over all (environment, sessionMode) pairs: Production with Public
+  (most), Internal, Test or Monitor, and Staging with Test. ``environment=Staging`` with the
+  default ``sessionMode=Public`` therefore matches nothing.
+- A ``culture`` other than the project's (case-sensitive) is a 400, like a missing one.
+- A mask of ``0`` overlaps nothing (no rows); masks outside 0..1023 are a 400.
+- Paging: a page holds ``page_size`` rows; the ``continuationToken`` header is present while
+  rows remain, so a window whose rows fill the last page exactly ends with a 204. A first
+  page without rows is a 204; without paging an empty result is a 200 with the header line.
+- JSON (``Accept: application/json``): an array of objects with PascalCase keys in wire
+  order; ``LogId`` a number, ``SessionIsActive`` a boolean, ``RecognitionQuality`` a number
+  or null, ``AllInteractionTypes`` the same JSON *text* as in the CSV, other columns strings
+  (``""`` when empty). Content type ``application/json; charset=utf-8``.
+- CSV: ``text/csv`` without charset, CRLF line ends, RFC 4180 quoting.
+- Token endpoint: an unknown ``client_id`` is a 400 (AADSTS700016), a wrong secret a 401
+  (AADSTS7000215), a missing ``resource`` a 400 (AADSTS900144).
+- Process mode (``process=True``) uses multiprocessing "spawn": a script must guard its
+  entry point with ``if __name__ == "__main__":``.
+
 Examples
 --------
 >>> from datetime import date

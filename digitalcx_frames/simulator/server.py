@@ -151,6 +151,8 @@ class State:
         day = first
         while day <= last:
             full_lines(self.day(day), self.config.delimiter, user_info=False)
+            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            self.select(start, start + timedelta(days=1), Filters())  # builds the default selection index
             day += timedelta(days=1)
 
     def select(self, start: datetime, end: datetime, filters: Filters) -> list[tuple[Day, int]]:
@@ -196,7 +198,7 @@ class State:
         rows = self.select(start, end, filters)
         with self.lock:
             self._selections[cache_key] = rows
-            while len(self._selections) > 64:
+            while len(self._selections) > 16:
                 self._selections.popitem(last=False)
         return rows
 
