@@ -201,7 +201,10 @@ class _CsvBody:
         """The timestamp format of each datetime column, judged from the first data line."""
         first = self.data.find(b"\n", self.start) + 1
         line = self.data[first : first + 4096].split(b"\n", 1)[0].decode("utf-8", "replace")
-        values = next(csv.reader([line], delimiter=self.delimiter), [])
+        try:
+            values = next(csv.reader([line], delimiter=self.delimiter), [])
+        except csv.Error:  # a quoted field with a newline cut by the peek; the fallback formats cope
+            values = []
         formats: dict[str, str] = {}
         for i, name in enumerate(self.names):
             col = present.get(name)
