@@ -97,6 +97,9 @@ class Simulator:
         Exact number of rows of each UTC day before filters (days after ``today`` have none).
     page_size
         Rows per page when the client asks for ``paginateData=true``.
+    end_with_204
+        When paging, every page with rows carries a ``continuationToken`` and the request
+        after the last page answers 204 (the default); ``False``: the last page has no token.
     today
         The simulator's today (UTC) for the 90-day rule; ``None``: the real UTC date.
         Change it later with ``sim.today = ...`` or :meth:`advance_days`.
@@ -128,6 +131,7 @@ class Simulator:
         seed: int = 0,
         rows_per_day: int = 2_000,
         page_size: int = 1_000,
+        end_with_204: bool = True,
         today: date | None = None,
         delimiter: str = ",",
         bom: bool = False,
@@ -153,6 +157,7 @@ class Simulator:
             seed=seed,
             rows_per_day=rows_per_day,
             page_size=page_size,
+            end_with_204=end_with_204,
             delimiter=delimiter,
             bom=bom,
             lowercase_header=lowercase_header,

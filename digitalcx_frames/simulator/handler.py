@@ -278,7 +278,7 @@ class Handler(BaseHTTPRequestHandler):
             if not page:
                 self._send(204, b"", "text/csv")
                 return
-            if offset + config.page_size < len(rows):
+            if config.end_with_204 or offset + config.page_size < len(rows):
                 headers["continuationToken"] = state.page_token(key, offset + config.page_size)
             if fault == "repeat_token":
                 headers["continuationToken"] = token or state.page_token(key, 0)

@@ -313,6 +313,20 @@ def test_last_page_then_204(shared_api: SimAPI) -> None:
     assert all(s == 200 for s in statuses[:-1])
 
 
+@pytest.mark.parametrize("end_with_204", [True, False])
+def test_how_paging_ends(end_with_204: bool) -> None:
+    with Simulator(rows_per_day=100, page_size=10, today=date(2026, 11, 20), end_with_204=end_with_204) as sim:
+        api = SimAPI(sim)
+        rows = fetch_all(api, {})
+        statuses = [r.status for r in sim.interaction_requests]
+        tokens = [bool(r.params.get("continuationToken")) for r in sim.interaction_requests]
+        api.close()
+    assert rows == sim.expected_rows(SIM_DAY, SIM_DAY + timedelta(days=1))
+    pages = -(-len(rows) // 10)
+    assert statuses == [200] * pages + ([204] if end_with_204 else [])
+    assert tokens == [False] + [True] * (len(statuses) - 1)
+
+
 def test_empty_first_page_is_204(shared_api: SimAPI) -> None:
     reply = shared_api.get({"paginateData": "true", "filterText": "no such text anywhere"})
     assert reply.status_code == 204
