@@ -8,6 +8,7 @@ namespace on Polars expressions and series and on pandas series and frames.
 
 from __future__ import annotations
 
+from digitalcx_frames.archive import SyncResult, scan_archive, sync_archive
 from digitalcx_frames.cache import CacheInfo, cache_info, clear_cache
 from digitalcx_frames.errors import (
     APIError,
@@ -23,6 +24,7 @@ from digitalcx_frames.errors import (
     ServerError,
     WindowTimeoutError,
 )
+from digitalcx_frames.export import read_export
 from digitalcx_frames.flags import InteractionType, InteractionTypeError
 from digitalcx_frames.frames import read_interactions
 from digitalcx_frames.transport import Client
@@ -45,9 +47,13 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ServerError",
+    "SyncResult",
     "WindowTimeoutError",
     "__version__",
     "cache_info",
     "clear_cache",
+    "read_export",
     "read_interactions",
+    "scan_archive",
+    "sync_archive",
 ]

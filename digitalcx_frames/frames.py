@@ -378,8 +378,9 @@ def _report(stats: ReadStats, schema: pl.Schema, *, keep_extras: bool) -> None:
         )
     elif dropped:
         warnings.warn(
-            f"the API sent undocumented column(s) {dropped}; they are not in the lazy frame's schema. Pass "
-            f"extra_columns={dropped!r} to keep them (as String), or use backend='pandas'",
+            f"the API sent undocumented column(s) {dropped}; they are not kept, because this frame's schema is "
+            f"fixed. Pass extra_columns={dropped!r} to read_interactions to keep them (as String), or use "
+            "backend='pandas'",
             DataWarning,
             stacklevel=2,
         )
@@ -412,7 +413,8 @@ def fetch_days(
 
     The building block of the archive: a day is yielded only once every page of it is in,
     so a caller that writes each day as it comes keeps every completed day if a later one
-    fails. Undocumented columns are kept (as String) with a warning.
+    fails. Each frame has exactly the documented schema; undocumented columns are dropped
+    with a warning.
 
     Parameters
     ----------
@@ -431,7 +433,7 @@ def fetch_days(
     """
     source = _Source(query, client=client, max_workers=max_workers, progress=progress, extra_columns=(), store=cache)
     windows = [Window(start, start + timedelta(days=1)) for start in (datetime.combine(d, time(), UTC) for d in days)]
-    for result in source._results(windows, n_rows=None, keep_extras=True):
-        frames = [frame for frame in result.frames if frame.height]
-        day_frame = pl.concat(frames, how="diagonal_relaxed") if frames else polars_schema().to_frame()
-        yield result.window.day, day_frame
+    schema = polars_schema()
+    for result in source._results(windows, n_rows=None):
+        frames = [_conform(frame, schema, list(schema)) for frame in result.frames if frame.height]
+        yield result.window.day, pl.concat(frames) if frames else schema.to_frame()
