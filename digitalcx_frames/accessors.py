@@ -103,7 +103,8 @@ class PandasSeriesFlags:
     def __init__(self, series: pd.Series[Any]) -> None:
         dtype = series.dtype
         is_list = isinstance(dtype, pd.ArrowDtype) and dtype.pyarrow_dtype.num_fields == 1
-        if not (is_integer_dtype(dtype) or is_string_dtype(dtype) or is_object_dtype(dtype) or is_list):
+        is_names = is_string_dtype(dtype) or is_object_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype)
+        if not (is_integer_dtype(dtype) or is_names or is_list):
             raise AttributeError(
                 f"Can only use .dcx with integer masks (e.g. UInt16) or interaction-type names "
                 f"(JSON text or lists of strings), not dtype {dtype}"

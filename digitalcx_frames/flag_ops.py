@@ -262,7 +262,8 @@ def one_hot(
     """One boolean per known type: a struct for Polars, a frame for pandas.
 
     Fields are named ``prefix`` + the member's lower-case name (``is_event`` …
-    ``is_generative_ai``), in bit order. A null mask gives null fields.
+    ``is_generative_ai``), in bit order. A null mask gives a null struct (null fields
+    once unnested; pandas: ``<NA>`` in every column).
 
     Examples
     --------
@@ -274,12 +275,13 @@ def one_hot(
     fields = _field_names(prefix)
 
     def build(expr: pl.Expr) -> pl.Expr:
-        return pl.struct(
+        struct = pl.struct(
             [
                 ((expr & int(member)) != 0).alias(field)
                 for member, field in zip(InteractionType.known(), fields, strict=True)
             ]
         )
+        return pl.when(expr.is_not_null()).then(struct)
 
     checked = _integer_masks("one_hot", build)
     result: pl.Expr | pl.Series | pd.DataFrame = _dispatch(

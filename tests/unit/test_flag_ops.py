@@ -89,7 +89,7 @@ def run(backend: str, via: str, method: str, values: Any, *, dtype: Any = None, 
             for row in result.itertuples(index=False)
         ]
     if isinstance(result, pl.Series) and result.dtype == pl.Struct:
-        return [None if row is None or all(v is None for v in row.values()) else row for row in result.to_list()]
+        return result.to_list()
     return [_python(value) for value in (result.to_list() if isinstance(result, pl.Series) else list(result))]
 
 
@@ -270,6 +270,12 @@ def test_mask_functions_reject_string_columns(backend: str, via: str, method: st
 def test_from_names_rejects_integer_columns(backend: str) -> None:
     with pytest.raises(TypeError, match="from_names\\(\\) needs a String column"):
         run(backend, "function", "from_names", [1, 2], dtype=mask_dtype(backend))
+
+
+def test_categorical_names_decode() -> None:
+    texts = ['["QA"]', None, '["Dialog", "qa"]']
+    assert flag_ops.from_names(pl.Series(texts, dtype=pl.Categorical)).to_list() == [2, None, 10]
+    assert dcx(pd.Series(texts, dtype="category")).from_names().tolist() == [2, pd.NA, 10]
 
 
 def test_unknown_policy_is_validated() -> None:
