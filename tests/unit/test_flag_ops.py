@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -26,8 +25,6 @@ from tests.strategies import json_text, mask_columns, masks, name_lists
 BACKENDS = ["polars-expr", "polars-series", "pandas"]
 FIELDS = [f"is_{(member.name or '').lower()}" for member in InteractionType.known()]
 PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-
-Apply = Callable[[str, list[Any], Any], list[Any]]
 
 
 def _python(value: Any) -> Any:
@@ -50,14 +47,6 @@ def _input(backend: str, values: list[Any], dtype: Any) -> Any:
     if backend == "pandas":
         return pd.Series(values, dtype=dtype, name="m")
     return pl.Series("m", values, dtype=dtype)
-
-
-def _default_dtype(backend: str, values: list[Any]) -> Any:
-    if backend == "pandas":
-        if values and isinstance(next((v for v in values if v is not None), 0), int | type(None)):
-            return "UInt16"
-        return None
-    return None
 
 
 @pytest.fixture(params=BACKENDS)
