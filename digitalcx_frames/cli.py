@@ -158,11 +158,11 @@ def _add_range(parser: argparse.ArgumentParser, *, required: bool) -> None:
 
 
 def _add_filters(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("filters (as read_interactions)")
+    group = parser.add_argument_group("query options (as in read_interactions)")
     group.add_argument("--types", type=_mask, metavar="NAMES", help="rows with any of these types: QA,Dialog or 131")
     group.add_argument("--main-types", type=_mask, metavar="NAMES", help="rows whose main type is one of these")
-    group.add_argument("--environment", help="Production (default) or Staging")
-    group.add_argument("--session-mode", help="Public (default), Internal, Test or Monitor")
+    group.add_argument("--environment", metavar="ENV", help="Production (default) or Staging")
+    group.add_argument("--session-mode", metavar="MODE", help="Public (default), Internal, Test or Monitor")
     group.add_argument("--active-only", action="store_true", help="only sessions with a user interaction")
     group.add_argument("--filter-text", metavar="TEXT", help="case-sensitive filter on the user's input")
     group.add_argument("--include-user-info", action="store_true", help="fill additional_session_info, variables")
@@ -217,7 +217,13 @@ def _parser() -> argparse.ArgumentParser:
 
     fetch = _command(sub, "fetch", _fetch, help="fetch a date range into a .parquet or .csv file", epilog=_FETCH_EPILOG)
     _add_range(fetch, required=True)
-    fetch.add_argument("-o", "--output", type=_output, metavar="FILE", help="FILE.parquet or FILE.csv")
+    fetch.add_argument(
+        "-o",
+        "--output",
+        type=_output,
+        metavar="FILE",
+        help="FILE.parquet or FILE.csv (default interactions_CUSTOMER_PROJECT_START_END.parquet)",
+    )
     _add_filters(fetch)
     caching = fetch.add_mutually_exclusive_group()
     caching.add_argument("--no-cache", action="store_true", help="do not read or write the day cache")
@@ -351,7 +357,7 @@ def _sync(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from digitalcx_frames.demo import run_demo  # noqa: PLC0415 - keeps `--help` fast
 
-    return run_demo(args.out, days=args.days, rows_per_day=args.rows_per_day)
+    return run_demo(args.out, days=args.days, rows_per_day=args.rows_per_day, stream=sys.stdout)
 
 
 def _simulator(args: argparse.Namespace) -> int:

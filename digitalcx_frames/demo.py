@@ -46,7 +46,7 @@ def run_demo(
     *,
     days: int = 7,
     rows_per_day: int = 5000,
-    stream: TextIO = sys.stdout,
+    stream: TextIO | None = None,
 ) -> int:
     """Read ``days`` closed days from a fresh simulator, print a summary and write ``out``.
 
@@ -60,7 +60,7 @@ def run_demo(
         Rows the simulator generates per day, before the default filters
         (Production, Public) keep most of them.
     stream
-        Where the summary goes.
+        Where the summary goes; default ``sys.stdout`` at the time of the call.
 
     Returns
     -------
@@ -78,8 +78,10 @@ def run_demo(
     if not out.parent.is_dir():
         raise ConfigurationError(f"the folder of out={str(out)!r} does not exist")
 
+    target = sys.stdout if stream is None else stream
+
     def say(line: str = "") -> None:
-        print(line, file=stream, flush=True)
+        print(line, file=target, flush=True)
 
     end = datetime.now(UTC).date()
     start = end - timedelta(days=days)
