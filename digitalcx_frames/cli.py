@@ -26,10 +26,11 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn, TextIO
 
 from digitalcx_frames.errors import ConfigurationError, DigitalCXError
 
@@ -410,24 +411,34 @@ def _usage_line(message: str, prog: str) -> str:
 
 
 @contextlib.contextmanager
-def _quiet_ctrl_c() -> Iterator[None]:
-    """Do not print a Ctrl-C that lands in a finalizer or weakref callback.
+def _console() -> Iterator[None]:
+    """Warnings as one line each, and no traceback for a Ctrl-C that lands in a finalizer.
 
-    Python reports such an interrupt as "Exception ignored in ..." with a traceback (it
-    happens when the signal arrives while Polars drops Python objects); the interrupt
-    still reaches the main thread, which then stops with one line.
+    Python reports an interrupt inside a finalizer or weakref callback as "Exception
+    ignored in ..." with a traceback (it happens when the signal arrives while Polars drops
+    Python objects); the interrupt still reaches the main thread, which stops with one line.
     """
-    previous = sys.unraisablehook
+    previous_hook, previous_show = sys.unraisablehook, warnings.showwarning
 
     def hook(unraisable: Any) -> None:
         if not isinstance(unraisable.exc_value, KeyboardInterrupt):
-            previous(unraisable)
+            previous_hook(unraisable)
 
-    sys.unraisablehook = hook
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        print(f"{PROG}: warning: {_one_line(message)}", file=sys.stderr)
+
+    sys.unraisablehook, warnings.showwarning = hook, show
     try:
         yield
     finally:
-        sys.unraisablehook = previous
+        sys.unraisablehook, warnings.showwarning = previous_hook, previous_show
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -450,7 +461,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SystemExit as exc:  # --help and --version
             return exc.code if isinstance(exc.code, int) else 0
         handler: Callable[[argparse.Namespace], int] = args.handler
-        with _quiet_ctrl_c():
+        with _console():
             return handler(args)
     except _UsageError as exc:
         print(_usage_line(str(exc), exc.prog), file=sys.stderr)

@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -280,6 +281,24 @@ def test_missing_credentials_exit_2(
     _, err = capsys.readouterr()
     assert code == 2
     assert "DIGITALCX_CLIENT_ID" in _one_error_line(err)
+
+
+def test_data_warnings_are_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DIGITALCX_FRAMES_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    with Simulator(rows_per_day=100, unknown_type_rate=0.2, seed=2) as odd, warnings.catch_warnings():
+        warnings.simplefilter("always", dcx.DataWarning)
+        _point_at(monkeypatch, odd)
+        code = main(_fetch_args(odd, "-o", "out.parquet", "--quiet", "--no-cache"))
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert "out.parquet" in out
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("digitalcx-frames: warning: the API sent the unknown interaction type name 'Smalltalk'")
 
 
 # -- sync ------------------------------------------------------------------------------------------
