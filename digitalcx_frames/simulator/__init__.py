@@ -14,10 +14,10 @@ Choices where API.md leaves the behaviour open:
   default ``sessionMode=Public`` therefore matches nothing.
 - A ``culture`` other than the project's (case-sensitive) is a 400, like a missing one.
 - A mask of ``0`` overlaps nothing (no rows); masks outside 0..1023 are a 400.
-- Paging: a page holds ``page_size`` rows and every page with rows carries a
-  ``continuationToken``; the request after the last page answers 204 (``end_with_204=False``:
-  the last page carries no token instead). A first page without rows is a 204; without
-  paging an empty result is a 200 with the header line.
+- Paging: a page holds ``page_size`` rows; the ``continuationToken`` header is present while
+  rows remain (``end_with_204=True``: on every page with rows, and the request after the
+  last page answers 204). A first page without rows is a 204; without paging an empty
+  result is a 200 with the header line.
 - JSON (``Accept: application/json``): an array of objects with PascalCase keys in wire
   order; ``LogId`` a number, ``SessionIsActive`` a boolean, ``RecognitionQuality`` a number
   or null, ``AllInteractionTypes`` the same JSON *text* as in the CSV, other columns strings

@@ -98,8 +98,9 @@ class Simulator:
     page_size
         Rows per page when the client asks for ``paginateData=true``.
     end_with_204
-        When paging, every page with rows carries a ``continuationToken`` and the request
-        after the last page answers 204 (the default); ``False``: the last page has no token.
+        ``False`` (default): when paging, the last page carries no ``continuationToken``.
+        ``True``: every page with rows carries one, and the request after the last page
+        answers 204 (one more round trip per window, as the live service may do).
     today
         The simulator's today (UTC) for the 90-day rule; ``None``: the real UTC date.
         Change it later with ``sim.today = ...`` or :meth:`advance_days`.
@@ -131,7 +132,7 @@ class Simulator:
         seed: int = 0,
         rows_per_day: int = 2_000,
         page_size: int = 1_000,
-        end_with_204: bool = True,
+        end_with_204: bool = False,
         today: date | None = None,
         delimiter: str = ",",
         bom: bool = False,

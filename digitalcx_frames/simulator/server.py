@@ -44,7 +44,7 @@ class Config:
     seed: int = 0
     rows_per_day: int = 2_000
     page_size: int = 1_000
-    end_with_204: bool = True
+    end_with_204: bool = False
     delimiter: str = ","
     bom: bool = False
     lowercase_header: bool = False
