@@ -30,12 +30,16 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, NoReturn, TextIO
+from typing import Any, Final, NoReturn, TextIO
 
+import polars as pl
+
+from digitalcx_frames import __version__, simulator
+from digitalcx_frames.archive import sync_archive
+from digitalcx_frames.cache import cache_info, cache_root, clear_cache
 from digitalcx_frames.errors import ConfigurationError, DigitalCXError
-
-if TYPE_CHECKING:
-    import polars as pl
+from digitalcx_frames.frames import read_interactions
+from digitalcx_frames.query import to_utc
 
 __all__ = ["main"]
 
@@ -114,8 +118,6 @@ class _Parser(argparse.ArgumentParser):
 
 def _instant(text: str) -> datetime:
     """An argparse type: a date or ISO datetime (naive means UTC) as an aware UTC datetime."""
-    from digitalcx_frames.query import to_utc  # noqa: PLC0415 - keeps `--help` fast
-
     try:
         return to_utc(text, name="date")
     except ConfigurationError as exc:
@@ -205,8 +207,6 @@ def _command(
 
 
 def _parser() -> argparse.ArgumentParser:
-    from digitalcx_frames import __version__  # noqa: PLC0415 - the package imports this module's siblings
-
     parser = _Parser(
         prog=PROG,
         description="DigitalCX Analytics API interaction logs as typed Polars/pandas frames and files.",
@@ -248,12 +248,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--days", type=int, default=7, help="whole closed days to read (default 7)")
     demo.add_argument("--rows-per-day", type=int, default=5000, help="simulated rows per day (default 5000)")
 
-    simulator = _command(
+    serve = _command(
         sub, "simulator", _simulator, help="serve a simulated Analytics API on 127.0.0.1", epilog=_SIMULATOR_EPILOG
     )
-    simulator.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
-    simulator.add_argument("--rows-per-day", type=int, default=2000, help="rows per UTC day (default 2000)")
-    simulator.add_argument("--seed", type=int, default=0, help="seed of the data (default 0)")
+    serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    serve.add_argument("--rows-per-day", type=int, default=2000, help="rows per UTC day (default 2000)")
+    serve.add_argument("--seed", type=int, default=0, help="seed of the data (default 0)")
 
     cache = _command(sub, "cache", _cache_info, help="show or clear the day cache", epilog=_CACHE_EPILOG)
     cache_sub = cache.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -295,10 +295,6 @@ def _days(start: datetime, end: datetime) -> int:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    import polars as pl  # noqa: PLC0415 - keeps `--help` fast
-
-    from digitalcx_frames.frames import read_interactions  # noqa: PLC0415
-
     end: datetime = args.end if args.end is not None else _today()
     cache: bool | Path = False if args.no_cache else (args.cache_dir if args.cache_dir is not None else True)
     began = time.perf_counter()
@@ -316,14 +312,14 @@ def _fetch(args: argparse.Namespace) -> int:
     target: Path = args.output if args.output is not None else Path(default)
     if not target.parent.is_dir():
         raise _UsageError(f"-o {target}: the folder {target.parent} does not exist", "fetch")
-    rows = _write(frame, target, pl)
+    rows = _write(frame, target)
     seconds = time.perf_counter() - began
     days = _days(args.start, end)
     print(f"{rows:,} rows, {days} day{'s' if days != 1 else ''}, {seconds:.1f} s -> {target}")
     return 0
 
 
-def _write(frame: pl.LazyFrame, target: Path, pl: Any) -> int:
+def _write(frame: pl.LazyFrame, target: Path) -> int:
     """Stream ``frame`` into ``target`` atomically and return the number of rows written."""
     with atomic_output(target) as tmp:
         if target.suffix.lower() == ".csv":
@@ -336,8 +332,6 @@ def _write(frame: pl.LazyFrame, target: Path, pl: Any) -> int:
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from digitalcx_frames.archive import sync_archive  # noqa: PLC0415 - keeps `--help` fast
-
     optional = {"start": args.start, "end": args.end, "exports": args.exports}
     result = sync_archive(
         args.root,
@@ -356,14 +350,12 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from digitalcx_frames.demo import run_demo  # noqa: PLC0415 - keeps `--help` fast
+    from digitalcx_frames.demo import run_demo  # noqa: PLC0415 - demo imports atomic_output from here
 
     return run_demo(args.out, days=args.days, rows_per_day=args.rows_per_day, stream=sys.stdout)
 
 
 def _simulator(args: argparse.Namespace) -> int:
-    from digitalcx_frames import simulator  # noqa: PLC0415 - keeps `--help` fast
-
     if not 0 <= args.port <= 65535:
         raise _UsageError(f"--port {args.port}: a port is 0..65535", "simulator")
     if args.rows_per_day < 0:
@@ -382,8 +374,6 @@ def _human(size: float) -> str:
 
 
 def _cache_info(args: argparse.Namespace) -> int:
-    from digitalcx_frames.cache import cache_info  # noqa: PLC0415 - keeps `--help` fast
-
     info = cache_info(args.cache_dir)
     print(f"location  {info.location}")
     print(f"queries   {info.queries}")
@@ -393,8 +383,6 @@ def _cache_info(args: argparse.Namespace) -> int:
 
 
 def _cache_clear(args: argparse.Namespace) -> int:
-    from digitalcx_frames.cache import cache_root, clear_cache  # noqa: PLC0415 - keeps `--help` fast
-
     removed = clear_cache(args.cache_dir, customer_key=args.customer, project_key=args.project, before=args.before)
     print(f"removed {removed} cached day{'s' if removed != 1 else ''} from {cache_root(args.cache_dir)}")
     return 0
