@@ -1,0 +1,94 @@
+"""B7 laziness: how many requests a query on the lazy frame makes.
+
+``head(100)``, a filter on a 2-day ``timestamp_start`` range inside a 30-day read, and
+``select(pl.len())``, each against a full ``collect()`` of the same frame; requests are
+counted in the simulator's log, cleared before each query.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import polars as pl
+
+import digitalcx_frames as dcx
+from benchmarks._common import NOW, PAGE_SIZE, Bench, day_range, make_client, median, timed
+from digitalcx_frames.simulator import Simulator
+
+__all__ = ["run"]
+
+
+def run(sim: Simulator, *, days: int, rows_per_day: int, page_size: int = PAGE_SIZE, repeats: int = 3) -> Bench:
+    """Requests and seconds of each query (medians of ``repeats``)."""
+    start, end = day_range(days)
+    pages_per_day = -(-rows_per_day // page_size)
+    middle = datetime.combine(start + timedelta(days=days // 2), datetime.min.time(), tzinfo=UTC)
+    low, high = middle, middle + timedelta(days=2)
+
+    def frame() -> tuple[pl.LazyFrame, dcx.Client]:
+        client = make_client(sim)
+        lf = dcx.read_interactions(
+            sim.customer_key,
+            sim.project_key,
+            culture=sim.culture,
+            start=start,
+            end=end,
+            client=client,
+            cache=False,
+            max_workers=4,
+            progress=False,
+            now=NOW,
+        )
+        return lf, client
+
+    queries: dict[str, tuple[Callable[[pl.LazyFrame], pl.DataFrame], int, int]] = {
+        "collect() (all rows)": (lambda lf: lf.collect(), days * pages_per_day, days * rows_per_day),
+        "head(100)": (lambda lf: lf.head(100).collect(), 1, 100),
+        "filter: 2-day timestamp_start range": (
+            lambda lf: lf.filter(pl.col("timestamp_start").is_between(low, high, closed="left")).collect(),
+            2 * pages_per_day,
+            2 * rows_per_day,
+        ),
+        "select(pl.len())": (lambda lf: lf.select(pl.len()).collect(), days * pages_per_day, 1),
+    }
+    rows: list[dict[str, Any]] = []
+    for name, (query, ideal, expected_rows) in queries.items():
+        counts: list[int] = []
+        times: list[float] = []
+        for _ in range(repeats):
+            lf, client = frame()
+            sim.clear_log()
+            try:
+                seconds, result = timed(functools.partial(query, lf))
+            finally:
+                client.close()
+            counts.append(len(sim.interaction_requests))
+            times.append(seconds)
+            if name == "select(pl.len())":
+                if int(result.item()) != days * rows_per_day:
+                    raise AssertionError(f"len() = {result.item()}")
+            elif result.height != expected_rows:
+                raise AssertionError(f"{name}: {result.height} rows, expected {expected_rows}")
+        requests = int(median([float(c) for c in counts]))
+        rows.append(
+            {
+                "query": name,
+                "requests": requests,
+                "least possible": ideal,
+                "seconds": median(times),
+                "runs": repeats,
+                "met": "yes" if requests <= ideal + 1 else "no",
+            }
+        )
+    return Bench(
+        "B7",
+        f"Laziness: requests per query on a {days}-day frame",
+        rows,
+        notes=(
+            f"{rows_per_day:,} rows/day in pages of {page_size:,}: {pages_per_day} requests per day. "
+            "'met' allows one request over the least possible (the prefetched next page)."
+        ),
+    )

@@ -1,0 +1,152 @@
+"""B5 memory: peak RSS of ``sink_parquet`` over 1, 15, 30 and 60 days, each in a fresh process.
+
+Each measurement runs ``python -m benchmarks.bench_memory --child`` in a new interpreter
+that imports the library, notes its peak RSS so far (``ru_maxrss``: the idle baseline),
+streams the read into a Parquet file with ``sink_parquet`` (cache off) and reports its peak
+RSS. The simulator serves from its own process. The read's footprint is peak minus idle;
+it must not grow with the number of days and must stay within
+``(max_workers + 2) x`` one day's body and frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from benchmarks._common import Bench, day_range, median
+from benchmarks.bench_e2e import library, library_bodies
+from digitalcx_frames.simulator import Simulator
+
+__all__ = ["child", "run"]
+
+WORKERS = 4
+
+
+def _maxrss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+
+
+def child(connection: dict[str, str], days: int, workers: int, out: str) -> dict[str, int]:
+    """Run one read into ``out`` in this process; return idle and peak RSS in bytes."""
+    import polars as pl  # noqa: PLC0415 - imported here so the idle baseline includes them
+
+    import digitalcx_frames as dcx  # noqa: PLC0415
+    from benchmarks._common import NOW  # noqa: PLC0415
+
+    keys = {name: connection.pop(name) for name in ("customer_key", "project_key", "culture")}
+    start, end = day_range(days)
+    idle = _maxrss_bytes()
+    with dcx.Client(
+        connection["client_id"],
+        connection["client_secret"],
+        base_url=connection["base_url"],
+        token_url=connection["token_url"],
+    ) as client:
+        lf = dcx.read_interactions(
+            keys["customer_key"],
+            keys["project_key"],
+            culture=keys["culture"],
+            start=start,
+            end=end,
+            client=client,
+            cache=False,
+            max_workers=workers,
+            progress=False,
+            now=NOW,
+        )
+        lf.sink_parquet(out)
+    peak = _maxrss_bytes()
+    rows = int(pl.scan_parquet(out).select(pl.len()).collect().item())
+    return {"idle": idle, "peak": peak, "rows": rows}
+
+
+def _spawn(sim: Simulator, days: int, workers: int, folder: str) -> dict[str, int]:
+    connection = {
+        **sim.connection,
+        "customer_key": sim.customer_key,
+        "project_key": sim.project_key,
+        "culture": sim.culture,
+    }
+    out = str(Path(folder) / f"days-{days}.parquet")
+    command = [sys.executable, "-m", "benchmarks.bench_memory", "--child", json.dumps(connection), str(days)]
+    command += [str(workers), out]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=Path(__file__).parent.parent)
+    if done.returncode != 0:
+        raise RuntimeError(f"the memory child failed:\n{done.stderr[-2000:]}")
+    os.unlink(out)
+    result: dict[str, int] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def run(sim: Simulator, *, day_counts: tuple[int, ...] = (15, 30, 60), rows_per_day: int, repeats: int = 3) -> Bench:
+    """Peak RSS per number of days against the one-day baseline; medians of ``repeats`` children."""
+    one_body = library_bodies(sim, 1)
+    one_frame = int(library(sim, 1).estimated_size())
+    one_day = one_body + one_frame
+    bound = (WORKERS + 2) * one_day
+    counts = (1, *day_counts)
+    peaks: dict[int, list[int]] = {n: [] for n in counts}
+    footprints: dict[int, list[int]] = {n: [] for n in counts}
+    with tempfile.TemporaryDirectory(prefix="dcx-bench-memory-") as folder:
+        for round_number in range(repeats):
+            shift = round_number % len(counts)
+            for days in counts[shift:] + counts[:shift]:
+                result = _spawn(sim, days, WORKERS, folder)
+                if result["rows"] != days * rows_per_day:
+                    raise AssertionError(f"{days} days gave {result['rows']} rows")
+                peaks[days].append(result["peak"])
+                footprints[days].append(result["peak"] - result["idle"])
+    mib = 1024 * 1024
+    base_peak = median([float(x) for x in peaks[1]])
+    rows: list[dict[str, Any]] = []
+    small = median([float(x) for x in footprints[day_counts[0]]])
+    for days in counts:
+        peak = median([float(x) for x in peaks[days]])
+        footprint = median([float(x) for x in footprints[days]])
+        within = footprint <= bound
+        flat = days == 1 or footprint - small <= one_day
+        rows.append(
+            {
+                "days": days,
+                "rows": days * rows_per_day,
+                "peak RSS MiB": round(peak / mib),
+                "above 1-day peak MiB": round((peak - base_peak) / mib),
+                "read footprint MiB": round(footprint / mib),
+                "bound MiB": round(bound / mib),
+                "runs": repeats,
+                "goal": "flat in days; footprint <= (workers+2) x day",
+                "met": "yes" if within and flat else "no",
+            }
+        )
+    return Bench(
+        "B5",
+        "Memory: sink_parquet, peak RSS by number of days",
+        rows,
+        notes=(
+            f"one day = {one_body / mib:.1f} MiB of body + {one_frame / mib:.1f} MiB of frame; "
+            f"{WORKERS} workers, bound = {WORKERS + 2} x one day = {bound / mib:.0f} MiB. "
+            "Footprint = peak RSS of the child minus its RSS after imports. 'Flat' = the footprint "
+            f"at {max(day_counts)} days exceeds the one at {day_counts[0]} days by less than one day."
+        ),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``--child CONNECTION DAYS WORKERS OUT``: one measurement, printed as JSON."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_memory")
+    parser.add_argument("--child", nargs=4, metavar=("CONNECTION", "DAYS", "WORKERS", "OUT"), required=True)
+    options = parser.parse_args(argv)
+    connection, days, workers, out = options.child
+    print(json.dumps(child(json.loads(connection), int(days), int(workers), out)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
