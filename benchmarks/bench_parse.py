@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import random
 import statistics
 import time
@@ -188,7 +189,38 @@ def run(mb: float = 150.0, repeats: int = 3) -> list[dict[str, Any]]:
                     "vs_floor": round(med / floor, 3),
                 }
             )
+    results.extend(run_json(rows[: max(1, n_rows // 5)], repeats))
     return results
+
+
+def run_json(rows: list[list[str]], repeats: int = 3) -> list[dict[str, Any]]:
+    """The JSON path (stdlib ``json`` + columns) against ``json.loads`` alone and Polars' ``read_json``."""
+    body = json.dumps([dict(zip(API_COLUMN_NAMES, r, strict=True)) for r in rows], ensure_ascii=False).encode()
+    schema = dict.fromkeys(API_COLUMN_NAMES, pl.String())
+    methods: dict[str, Callable[[], object]] = {
+        "json.loads": partial(json.loads, body),
+        "pl.read_json": partial(pl.read_json, body, schema=schema),
+        "parse_body_json": partial(parse_body, body, format="json"),
+    }
+    times: dict[str, list[float]] = {name: [] for name in methods}
+    for _ in range(repeats):
+        for name, fn in methods.items():
+            times[name].append(_time(fn))
+    base = statistics.median(times["json.loads"])
+    return [
+        {
+            "benchmark": "parse_json",
+            "method": name,
+            "delimiter": "",
+            "rows": len(rows),
+            "mb": round(len(body) / 1e6, 1),
+            "seconds": round(statistics.median(ts), 3),
+            "mb_per_s": round(len(body) / 1e6 / statistics.median(ts), 1),
+            "rows_per_s": round(len(rows) / statistics.median(ts)),
+            "vs_floor": round(statistics.median(ts) / base, 3),
+        }
+        for name, ts in times.items()
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,10 +230,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
     results = run(args.mb, args.repeats)
-    print(f"{'method':<12} {'delim':>5} {'rows':>9} {'MB':>7} {'s':>7} {'MB/s':>7} {'rows/s':>10} {'x floor':>7}")
+    print(f"{'method':<16} {'delim':>5} {'rows':>9} {'MB':>7} {'s':>7} {'MB/s':>7} {'rows/s':>10} {'x floor':>7}")
     for r in results:
         print(
-            f"{r['method']:<12} {r['delimiter']!r:>5} {r['rows']:>9} {r['mb']:>7} {r['seconds']:>7} "
+            f"{r['method']:<16} {r['delimiter']!r:>5} {r['rows']:>9} {r['mb']:>7} {r['seconds']:>7} "
             f"{r['mb_per_s']:>7} {r['rows_per_s']:>10} {r['vs_floor']:>7}"
         )
     return 0

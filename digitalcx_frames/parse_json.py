@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Final
 
 import polars as pl
@@ -51,46 +52,64 @@ def parse_json_body(data: bytes, *, window: str | None = None, page: int | None 
     if not isinstance(items, list):
         raise error(f"expected a JSON array of objects, got a {type(items).__name__}", 1)
 
-    keys: dict[str, Column | None] = {}
-    columns: dict[str, list[Any]] = {}
+    names, columns = _gather(items, error)
     present: dict[str, Column] = {}
     extras: list[str] = []
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise error(f"element {index + 1} of the array is a {type(item).__name__}, not an object")
-        for key, value in item.items():
-            if key not in keys:
-                column = keys[key] = column_by_api_name(key)
-                name = column.api_name if column is not None else key
-                if name in columns:
-                    raise error(f"object {index + 1} names column {key!r} twice (keys match case-insensitively)")
-                columns[name] = [None] * index
-                if column is None:
-                    extras.append(key)
-                else:
-                    present[name] = column
-            column = keys[key]
-            target = columns[column.api_name if column is not None else key]
-            if len(target) != index:
-                raise error(f"object {index + 1} names column {key!r} twice (keys match case-insensitively)")
+    data_by_name: dict[str, list[Any]] = {}
+    for name, values in zip(names, columns, strict=True):
+        column = column_by_api_name(name)
+        kind = column.kind if column is not None else Kind.TEXT
+        if column is None:
+            extras.append(name)
+        else:
+            present[name] = column
+        if kind in _READ_DTYPE or not all(type(v) is str or v is None for v in values):
             try:
-                target.append(_value(value, column.kind if column is not None else Kind.TEXT))
+                data_by_name[name] = [_value(v, kind) for v in values]
             except (TypeError, ValueError) as exc:
-                raise error(f"object {index + 1}, key {key!r}: {exc}") from exc
-        for values in columns.values():
-            if len(values) == index:
-                values.append(None)
+                raise error(f"key {name!r}: {exc}") from exc
+        else:
+            data_by_name[name] = values
 
     if not items:
         return ParsedPage(empty_frame(), {}, (), len(data), ())
     if not present:
-        raise error(f"no documented key in the objects (keys seen: {', '.join(list(keys)[:10])})", 1)
+        raise error(f"no documented key in the objects (keys seen: {', '.join(names[:10])})", 1)
     schema = {name: _READ_DTYPE.get(col.kind, pl.String()) for name, col in present.items()}
     schema.update({name: pl.String() for name in extras})
-    frame = pl.DataFrame({name: columns[name] for name in schema}, schema=schema, orient="col")
+    frame = pl.DataFrame({name: data_by_name[name] for name in schema}, schema=schema, orient="col")
     plan = _Plan(present, extras, {}, window=window, page=page)
     typed = frame.lazy().select(plan.exprs()).collect()
     return plan.finish(typed, n_bytes=len(data), fail=lambda message, _row: error(message))
+
+
+def _gather(items: list[Any], error: Callable[[str], ParseError]) -> tuple[list[str], list[list[Any]]]:
+    """Column names (API spelling for documented keys) and their values, null where a key is absent."""
+    slot_of_key: dict[str, int] = {}
+    slot_of_name: dict[str, int] = {}
+    names: list[str] = []
+    columns: list[list[Any]] = []
+    for index, item in enumerate(items):
+        if type(item) is not dict:
+            raise error(f"element {index + 1} of the array is a {type(item).__name__}, not an object")
+        for key, value in item.items():
+            slot = slot_of_key.get(key)
+            if slot is None:
+                column = column_by_api_name(key)
+                name = column.api_name if column is not None else key
+                slot = slot_of_key[key] = slot_of_name.setdefault(name, len(names))
+                if slot == len(names):
+                    names.append(name)
+                    columns.append([])
+            target = columns[slot]
+            if len(target) != index:
+                if len(target) > index:
+                    raise error(f"object {index + 1} names column {key!r} twice (keys match case-insensitively)")
+                target.extend([None] * (index - len(target)))
+            target.append(value)
+    for target in columns:
+        target.extend([None] * (len(items) - len(target)))
+    return names, columns
 
 
 def _value(value: Any, kind: Kind) -> Any:

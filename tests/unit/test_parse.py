@@ -381,3 +381,13 @@ def test_json_required_value_missing() -> None:
 def test_unknown_format_is_rejected() -> None:
     with pytest.raises(ValueError, match="format"):
         parse_body(b"[]", format="xml")  # type: ignore[arg-type]
+
+
+def test_json_key_case_may_vary_between_objects_but_not_repeat() -> None:
+    rows = json_rows([row(1), row(2)])
+    rows[1] = {key[0].upper() + key[1:]: value for key, value in rows[1].items()}
+    frame = parse(json.dumps(rows).encode(), format="json")
+    assert frame.get_column("log_id").to_list() == [5_300_000_001, 5_300_000_002]
+    rows[0]["LOGID"] = "1"
+    with pytest.raises(ParseError, match="twice"):
+        parse_body(json.dumps(rows).encode(), format="json")
