@@ -332,6 +332,26 @@ def _code(text: str, policy: UnknownPolicy) -> int:
 
 
 def _decode_text(series: pl.Series, policy: UnknownPolicy) -> pl.Series:
+    """Decode each distinct text once and map the codes back over the column.
+
+    Distinct texts are found by their 64-bit hash (hashing, finding the first row of each
+    hash and mapping hashes to positions is ~3x faster than ``unique`` + ``replace_strict``
+    on the strings). Every row is then compared with the text its hash stands for, so a
+    hash collision can never decode a row silently wrong; it falls back to the plain way.
+    """
+    hashes = series.hash()
+    first = hashes.arg_unique()
+    texts = series.gather(first)
+    position = hashes.replace_strict(
+        hashes.gather(first), pl.Series(range(len(first)), dtype=pl.UInt32), return_dtype=pl.UInt32
+    )
+    if not series.eq_missing(texts.gather(position)).all():  # pragma: no cover - a 64-bit hash collision
+        return _decode_distinct(series, policy)
+    codes = pl.Series([None if t is None else _code(t, policy) for t in texts.to_list()], dtype=pl.UInt16)
+    return codes.gather(position).alias(series.name)
+
+
+def _decode_distinct(series: pl.Series, policy: UnknownPolicy) -> pl.Series:
     distinct = series.drop_nulls().unique()
     if distinct.is_empty():
         return pl.repeat(None, len(series), dtype=pl.UInt16, eager=True).alias(series.name)

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 import digitalcx_frames.accessors
 from digitalcx_frames import flag_ops
+from digitalcx_frames.flag_ops import _decode_distinct  # the path taken on a 64-bit hash collision
 from digitalcx_frames.flags import InteractionType, InteractionTypeError
 from tests.strategies import json_text, mask_columns, masks, name_lists
 
@@ -317,3 +318,10 @@ def test_registration_happens_once_and_reloading_does_not_warn() -> None:
 def test_public_names_are_sorted_and_exist() -> None:
     assert flag_ops.__all__ == sorted(flag_ops.__all__)
     assert all(hasattr(flag_ops, name) for name in flag_ops.__all__)
+
+
+def test_the_collision_fallback_decodes_like_the_fast_path() -> None:
+    texts = pl.Series(['[ "Dialog", "QA"]', None, "[]", '["Smalltalk"]', '[ "Dialog", "QA"]'])
+    expected = [10, None, 0, 1 << 15, 10]
+    assert _decode_distinct(texts, "flag").to_list() == expected
+    assert flag_ops.from_names(texts, unknown="flag").to_list() == expected
