@@ -163,37 +163,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(f"pre-rendered {spent}")
         if fast is not None:
             if selected & {"B1", "B3", "B8"}:
-                benches += [
-                    b
-                    for b in bench_e2e.run_no_latency(fast, days=DAYS, rows_per_day=ROWS_PER_DAY, repeats=repeats)
-                    if b.key in selected
-                ]
+                benches += [b for b in bench_e2e.run_no_latency(fast, days=DAYS, repeats=repeats) if b.key in selected]
                 say("B1/B3/B8 done")
             if "B7" in selected:
-                benches.append(bench_lazy.run(fast, days=DAYS, rows_per_day=ROWS_PER_DAY, repeats=repeats))
+                benches.append(bench_lazy.run(fast, days=DAYS, repeats=repeats))
                 say("B7 done")
             if "B5" in selected:
-                benches.append(
-                    bench_memory.run(fast, day_counts=MEMORY_DAYS, rows_per_day=ROWS_PER_DAY, repeats=repeats)
-                )
+                benches.append(bench_memory.run(fast, day_counts=MEMORY_DAYS, repeats=repeats))
                 say("B5 done")
         cache_rows: list[dict[str, Any]] = []
         if slow is not None:
             if "B1" in selected:
-                benches.append(bench_e2e.run_latency(slow, days=DAYS, rows_per_day=ROWS_PER_DAY, repeats=repeats))
+                benches.append(bench_e2e.run_latency(slow, days=DAYS, repeats=repeats))
                 say("B1 with latency done")
             if "B6" in selected:
-                cache_rows.append(
-                    bench_cache.run(
-                        slow, days=DAYS, rows_per_day=ROWS_PER_DAY, label="250 ms/response", goal=15, repeats=repeats
-                    )
-                )
+                cache_rows.append(bench_cache.run(slow, days=DAYS, label="250 ms/response", goal=15, repeats=repeats))
         if fast is not None and "B6" in selected:
-            cache_rows.append(
-                bench_cache.run(
-                    fast, days=DAYS, rows_per_day=ROWS_PER_DAY, label="no latency", goal=None, repeats=repeats
-                )
-            )
+            cache_rows.append(bench_cache.run(fast, days=DAYS, label="no latency", goal=None, repeats=repeats))
         if cache_rows:
             benches.append(bench_cache.bench(cache_rows, DAYS))
             say("B6 done")
