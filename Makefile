@@ -17,8 +17,8 @@ demo: $(STAMP)
 	$(BIN)/python -m digitalcx_frames demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check digitalcx_frames tests benchmarks
-	$(BIN)/ruff format --check digitalcx_frames tests benchmarks
+	$(BIN)/ruff check digitalcx_frames tests benchmarks scripts
+	$(BIN)/ruff format --check digitalcx_frames tests benchmarks scripts
 	$(BIN)/mypy
 
 test: lint

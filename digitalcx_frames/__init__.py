@@ -8,6 +8,8 @@ namespace on Polars expressions and series and on pandas series and frames.
 
 from __future__ import annotations
 
+from digitalcx_frames import accessors as _accessors  # noqa: F401 - imported to register .dcx, once
+from digitalcx_frames import features, flag_ops
 from digitalcx_frames.archive import SyncResult, scan_archive, sync_archive
 from digitalcx_frames.cache import CacheInfo, cache_info, clear_cache
 from digitalcx_frames.errors import (
@@ -52,6 +54,8 @@ __all__ = [
     "__version__",
     "cache_info",
     "clear_cache",
+    "features",
+    "flag_ops",
     "read_export",
     "read_interactions",
     "scan_archive",

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from digitalcx_frames.cli import main
+try:
+    from digitalcx_frames.cli import main
 
-sys.exit(main())
+    code = main()
+except KeyboardInterrupt:  # a Ctrl-C during the import, before main() handles it
+    code = 130
+sys.exit(code)

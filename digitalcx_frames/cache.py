@@ -91,13 +91,23 @@ def _private_dir(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_write(target: Path) -> Iterator[Path]:
+def atomic_write(target: Path, *, private_folder: bool = True) -> Iterator[Path]:
     """Yield a temporary path next to ``target``; move it into place only if the block succeeds.
 
     A failure (or Ctrl-C) inside the block leaves no partial file under any name a reader
-    looks at: temporary names start with ``.`` and end with ``.tmp``.
+    looks at: temporary names start with ``.`` and end with ``.tmp``. The file is readable
+    by its owner only (rows may hold user info).
+
+    Parameters
+    ----------
+    target
+        The file to write.
+    private_folder
+        Create the folder (and make it owner-only) if needed. ``False`` leaves the folder as
+        it is, for files written where the user asked (the CLI's ``-o``, the demo).
     """
-    _private_dir(target.parent)
+    if private_folder:
+        _private_dir(target.parent)
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(name)

@@ -24,7 +24,6 @@ import argparse
 import contextlib
 import os
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -36,7 +35,8 @@ import polars as pl
 
 from digitalcx_frames import __version__, simulator
 from digitalcx_frames.archive import sync_archive
-from digitalcx_frames.cache import cache_info, cache_root, clear_cache
+from digitalcx_frames.cache import atomic_write, cache_info, cache_root, clear_cache
+from digitalcx_frames.demo import run_demo
 from digitalcx_frames.errors import ConfigurationError, DigitalCXError
 from digitalcx_frames.frames import read_interactions
 from digitalcx_frames.query import to_utc
@@ -267,25 +267,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-@contextlib.contextmanager
-def atomic_output(target: Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``target``; move it into place only if the block succeeds.
-
-    An error or Ctrl-C inside the block removes the temporary file and leaves ``target``
-    as it was. Unlike :func:`digitalcx_frames.cache.atomic_write` it does not change the
-    permissions of the folder (it is the user's). The file is readable by its owner only,
-    because rows may hold user info.
-    """
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _today() -> datetime:
     return datetime.combine(datetime.now(UTC).date(), datetime.min.time(), UTC)
 
@@ -321,7 +302,7 @@ def _fetch(args: argparse.Namespace) -> int:
 
 def _write(frame: pl.LazyFrame, target: Path) -> int:
     """Stream ``frame`` into ``target`` atomically and return the number of rows written."""
-    with atomic_output(target) as tmp:
+    with atomic_write(target, private_folder=False) as tmp:
         if target.suffix.lower() == ".csv":
             frame.sink_csv(tmp)
             rows = pl.scan_csv(tmp, schema=frame.collect_schema()).select(pl.len()).collect().item()
@@ -350,7 +331,6 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from digitalcx_frames.demo import run_demo  # noqa: PLC0415 - demo imports atomic_output from here
 
     return run_demo(args.out, days=args.days, rows_per_day=args.rows_per_day, stream=sys.stdout)
 

@@ -29,7 +29,7 @@ from typing import Final, Protocol, TextIO
 import polars as pl
 
 from digitalcx_frames import features
-from digitalcx_frames.cli import atomic_output
+from digitalcx_frames.cache import atomic_write
 from digitalcx_frames.errors import ConfigurationError
 from digitalcx_frames.frames import read_interactions
 from digitalcx_frames.simulator import Simulator
@@ -122,7 +122,7 @@ def run_demo(
     _types(frame, say)
     _questions(frame, say)
 
-    with atomic_output(out) as tmp:
+    with atomic_write(out, private_folder=False) as tmp:
         frame.write_parquet(tmp, compression="zstd", statistics=True)
         size = tmp.stat().st_size
     say(f"wrote      {out.resolve()} ({frame.height:,} rows, {size / 1e6:.1f} MB)")

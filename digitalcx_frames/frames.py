@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Literal, Never, overload
 
 import polars as pl
 from polars.io.plugins import register_io_source
-from tqdm.auto import tqdm
+from tqdm import TqdmWarning, tqdm
 
 from digitalcx_frames.cache import DayCache, cache_root, fingerprint
 from digitalcx_frames.errors import ConfigurationError, DataWarning
@@ -397,7 +397,14 @@ def _report(stats: ReadStats, schema: pl.Schema, *, keep_extras: bool) -> None:
 
 
 def _progress_bar(total: int) -> tqdm[Never]:
-    return tqdm(total=total, unit="day", desc="digitalcx", leave=False)
+    # tqdm.auto warns at import in a notebook kernel without ipywidgets, then falls back to
+    # the text bar: import it only when a bar is shown, and keep that fallback quiet.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TqdmWarning)
+        from tqdm.auto import tqdm as auto_tqdm  # noqa: PLC0415 - see above
+
+    bar: tqdm[Never] = auto_tqdm(total=total, unit="day", desc="digitalcx", leave=False)
+    return bar
 
 
 def fetch_days(
