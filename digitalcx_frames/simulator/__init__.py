@@ -38,7 +38,7 @@ Examples
 
 from __future__ import annotations
 
-from digitalcx_frames.simulator.control import RequestRecord, Simulator, serve_forever
+from digitalcx_frames.simulator.control import Connection, RequestRecord, Simulator, serve_forever
 from digitalcx_frames.simulator.faults import FAULT_KINDS, Faults
 
-__all__ = ["FAULT_KINDS", "Faults", "RequestRecord", "Simulator", "serve_forever"]
+__all__ = ["FAULT_KINDS", "Connection", "Faults", "RequestRecord", "Simulator", "serve_forever"]

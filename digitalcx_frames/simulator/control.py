@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
-from typing import Any
+from typing import Any, TypedDict
 
 from digitalcx_frames.flags import InteractionType
 from digitalcx_frames.simulator.faults import FAULT_KINDS, Faults
@@ -82,6 +82,15 @@ def _child(config: Config, today: date | None, prerender: tuple[date, date] | No
     conn.close()
     with server:
         server.serve_forever(poll_interval=0.1)
+
+
+class Connection(TypedDict):
+    """The keyword arguments of :class:`digitalcx_frames.Client` that reach a simulator."""
+
+    client_id: str
+    client_secret: str
+    base_url: str
+    token_url: str
 
 
 class Simulator:
@@ -217,7 +226,7 @@ class Simulator:
         self.customer_key = customer_key
         self.project_key = project_key
         self.culture = culture
-        self.connection: dict[str, str] = {
+        self.connection: Connection = {
             "client_id": client_id,
             "client_secret": client_secret,
             "base_url": self.base_url,
@@ -390,7 +399,7 @@ def serve_forever(*, port: int = 8765, host: str = "127.0.0.1", today: date | No
         ("project_key", config.project_key),
         ("culture", config.culture),
     ):
-        print(f"  {name}={value}", flush=True)
+        print(f"  export {name}={value}" if name.startswith("DIGITALCX_") else f"  {name}={value}", flush=True)
     print("Press Ctrl+C to stop.", file=sys.stderr, flush=True)
     with server, contextlib.suppress(KeyboardInterrupt):
         server.serve_forever(poll_interval=0.2)

@@ -25,6 +25,7 @@ FAULT_KINDS: Final = frozenset(
         "503",
         "401",
         "403_token",
+        "403",
         "408",
         "504",
         "cut",
@@ -42,8 +43,9 @@ FAULT_KINDS: Final = frozenset(
 """The kinds :meth:`Simulator.inject` accepts.
 
 ``500`` ``{"message":"Something went wrong"}`` · ``429`` and ``503`` with ``Retry-After`` ·
-``401`` · ``403_token`` (the missing-token 403) · ``408`` · ``504`` · ``cut`` (headers with the
-full ``Content-Length``, half the body, then the connection closes) · ``broken_chunked``
+``401`` · ``403_token`` (the missing-token 403) · ``403`` (``Forbidden``, with a valid
+token) · ``408`` · ``504`` · ``cut`` (headers with the full ``Content-Length``, half the
+body, then the connection closes) · ``broken_chunked``
 (``Transfer-Encoding: chunked`` with a malformed chunk, then close) · ``html_200`` (an HTML
 error page with status 200) · ``empty_200`` · ``header_only`` (200 with only the header line)
 · ``extra_field`` / ``missing_field`` (one data line with one field too many / too few) ·

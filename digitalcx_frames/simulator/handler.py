@@ -42,6 +42,7 @@ _FAULT_STATUS: Final = {
     "503": (503, "Service Unavailable"),
     "401": (401, "Unauthorized"),
     "403_token": (403, "Missing token or token is incorrect"),
+    "403": (403, "Forbidden"),
     "408": (408, "Request Timeout"),
     "504": (504, "Gateway Timeout"),
 }

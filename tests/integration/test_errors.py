@@ -147,3 +147,12 @@ def test_errors_can_be_pickled_for_multiprocessing() -> None:
     clone = pickle.loads(pickle.dumps(error))
     assert type(clone) is dcx.ServerError
     assert str(clone) == str(error)
+
+
+def test_a_403_with_a_valid_token_is_permission_denied(sim: Simulator) -> None:
+    sim.inject("403", count=1)
+    with pytest.raises(dcx.PermissionDeniedError) as info:
+        read(sim).collect()
+    assert info.value.status_code == 403
+    assert "Forbidden" in str(info.value)
+    assert len(sim.token_requests) == 1  # not mistaken for a stale token

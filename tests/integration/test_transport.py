@@ -77,7 +77,7 @@ def body_of(response: requests.Response) -> bytes:
 
 
 def test_connection_dict_builds_a_working_client(sim: Simulator) -> None:
-    with Client(**sim.connection) as client:  # type: ignore[arg-type]  # connection is dict[str, str]
+    with Client(**sim.connection) as client:
         first = get(client, sim)
         second = get(client, sim, paginateData="true")
         assert (first.status_code, second.status_code) == (200, 200)
