@@ -204,6 +204,9 @@ def test_polars_results_are_typed_and_unnest_into_columns() -> None:
         .collect_schema()
     )
     assert dict(schema) == {"a": pl.Boolean, "n": pl.List(pl.String), "m": pl.UInt16}
+    named = pl.Series("types", [10], dtype=pl.UInt16)
+    assert {flag_ops.has(named, 2).name, flag_ops.names(named).name, flag_ops.one_hot(named).name} == {"types"}
+    assert frame.select(flag_ops.names("t")).columns == ["t"]
 
 
 @pytest.mark.parametrize("kind", ["polars", "lazy", "pandas"])
