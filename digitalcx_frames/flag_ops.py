@@ -100,25 +100,21 @@ def _from_pandas(series: pd.Series[Any]) -> pl.Series:
 def _pandas_series(result: pl.Series, like: pd.Series[Any]) -> pd.Series[Any]:
     array = result.to_arrow(compat_level=pl.CompatLevel.oldest())
     if result.dtype == pl.Boolean:
-        return pd.Series(
-            array.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get), index=like.index, name=like.name
-        )
+        return _aligned(array, like, pd.BooleanDtype())
     if result.dtype == pl.UInt16:
-        values = array.to_pandas(types_mapper={pa.uint16(): pd.UInt16Dtype()}.get)
-        return pd.Series(values, index=like.index, name=like.name, dtype=pd.UInt16Dtype())
+        return _aligned(array, like, pd.UInt16Dtype())
     return pd.Series(array.cast(pa.list_(pa.string())), index=like.index, name=like.name, dtype=_PANDAS_NAMES_DTYPE)
+
+
+def _aligned(array: pa.Array, like: pd.Series[Any], dtype: pd.BooleanDtype | pd.UInt16Dtype) -> pd.Series[Any]:
+    """A nullable pandas Series of ``array`` on the index and name of ``like`` (no alignment)."""
+    values: Any = array.to_pandas(types_mapper={array.type: dtype}.get).array  # an array: no index to align
+    return pd.Series(values, index=like.index, name=like.name, dtype=dtype)
 
 
 def _pandas_frame(result: pl.Series, like: pd.Series[Any]) -> pd.DataFrame:
     frame = result.struct.unnest()
-    columns = {
-        name: pd.Series(
-            frame[name].to_arrow().to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get),
-            index=like.index,
-            dtype=pd.BooleanDtype(),
-        )
-        for name in frame.columns
-    }
+    columns = {name: _aligned(frame[name].to_arrow(), like, pd.BooleanDtype()).rename(name) for name in frame.columns}
     return pd.DataFrame(columns, index=like.index)
 
 
@@ -451,8 +447,7 @@ def _pandas_decode_text(array: pa.Array, like: pd.Series[Any], policy: UnknownPo
     encoded = pc.dictionary_encode(array)
     codes = pa.array([_code(text, policy) for text in encoded.dictionary.to_pylist()], type=pa.uint16())
     decoded = pc.take(codes, encoded.indices)
-    values = decoded.to_pandas(types_mapper={pa.uint16(): pd.UInt16Dtype()}.get)
-    return pd.Series(values, index=like.index, name=like.name, dtype=pd.UInt16Dtype())
+    return _aligned(decoded, like, pd.UInt16Dtype())
 
 
 def unknown_names(texts: pl.Series | pd.Series[Any]) -> dict[str, int]:

@@ -45,8 +45,8 @@ def dcx(obj: Any) -> Any:
 
 
 def _input(backend: str, values: list[Any], dtype: Any) -> Any:
-    if backend == "pandas":
-        return pd.Series(values, dtype=dtype, name="m")
+    if backend == "pandas":  # a shuffled, non-default index catches results aligned by label
+        return pd.Series(values, dtype=dtype, name="m", index=[7 * i % 101 + 1000 for i in range(len(values))])
     return pl.Series("m", values, dtype=dtype)
 
 
@@ -178,11 +178,17 @@ def test_small_integer_types_are_widened_so_every_bit_fits() -> None:
 # --------------------------------------------------------------------------- result types
 
 
+def frame_values_ok(frame: pd.DataFrame) -> bool:
+    return bool(frame["is_qa"].tolist() == [True, pd.NA, True] and frame["is_dialog"].tolist() == [True, pd.NA, False])
+
+
 def test_pandas_results_have_nullable_dtypes_and_keep_the_index() -> None:
     masks_in = pd.Series([10, None, 2], dtype="UInt16", index=[5, 7, 9], name="all_interaction_types")
     has = masks_in.dcx.has("QA")
     assert str(has.dtype) == "boolean"
     assert list(has.index) == [5, 7, 9]
+    assert has.tolist() == [True, pd.NA, True]
+    assert frame_values_ok(masks_in.dcx.one_hot())
     assert has.name == "all_interaction_types"
     assert masks_in.dcx.names().dtype == pd.ArrowDtype(pa.list_(pa.string()))
     decoded = pd.Series(['["QA"]', None], dtype="str").dcx.from_names()
