@@ -169,7 +169,7 @@ def test_faults_that_never_stop_fail_after_the_budget_and_completed_days_stay_ca
         assert "after 3 attempts" in str(error)
         assert dcx.cache_info(tmp_path).days == 3  # 13, 14 and 15 were complete before 16 failed
         made = len(sim.interaction_requests)
-        again = read(sim, dcx.Client(**sim.connection), start=first, end=to_day, cache=tmp_path)  # type: ignore[arg-type]
+        again = read(sim, dcx.Client(**sim.connection), start=first, end=to_day, cache=tmp_path)
         assert len(sim.interaction_requests) == made, "the completed days come from the cache"
         assert again["log_id"].to_list() == [row["LogId"] for row in sim.expected_rows(midnight(first), to_day)]
         print(f"\nnever-ending 500s: failed on {failing} after {error.attempts} attempts; 3 earlier days cached")
