@@ -318,7 +318,7 @@ def with_one_hot(
     """
     if isinstance(frame, pd.DataFrame):
         columns = one_hot(frame[column], prefix=prefix)
-        return pd.concat([frame, columns], axis=1)
+        return frame.assign(**{name: columns[name].array for name in columns.columns})  # arrays: no alignment
     expr = one_hot(pl.col(column), prefix=prefix).alias("__dcx_one_hot__")
     return frame.with_columns(expr).unnest("__dcx_one_hot__")
 

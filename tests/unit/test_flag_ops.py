@@ -219,7 +219,7 @@ def test_polars_results_are_typed_and_unnest_into_columns() -> None:
 def test_with_one_hot_appends_columns_and_returns_a_new_frame(kind: str) -> None:
     data = {"all_interaction_types": [10, None], "x": [1, 2]}
     if kind == "pandas":
-        frame: Any = pd.DataFrame(data).astype({"all_interaction_types": "UInt16"})
+        frame: Any = pd.DataFrame(data, index=[3, 3]).astype({"all_interaction_types": "UInt16"})
         out = frame.dcx.one_hot()
         assert list(frame.columns) == ["all_interaction_types", "x"]
         rows = out.astype(object).where(out.notna(), None).to_dict("records")
