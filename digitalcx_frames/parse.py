@@ -2,12 +2,20 @@ r"""One response body (CSV or JSON bytes) -> a ``pl.DataFrame`` with exactly the
 
 The CSV path hands the body's bytes to Polars as they are (Polars skips a UTF-8 BOM
 itself), reads text columns as ``String`` and ids, booleans and numbers as typed columns,
-then types the rest in one lazy query: ``str.to_datetime`` with an explicit format,
-``Categorical`` casts, empty strings to null. The interaction-type masks are decoded
+with empty fields (quoted or not) as null, then types the rest in one lazy query:
+``str.to_datetime`` with an explicit format and ``Categorical`` casts. The interaction-type masks are decoded
 from the few distinct ``AllInteractionTypes`` strings once and mapped with
 ``replace_strict``. Nothing decodes the whole body to ``str`` unless something already
 went wrong: line numbers for errors are found afterwards, on the error path only, by
 scanning the bytes with Python's :mod:`csv` module (see :mod:`digitalcx_frames.parse_locate`).
+
+Ragged rows: Polars raises on a row with too many fields (``truncate_ragged_lines=False``)
+but pads a row with too few with nulls, and has no option to refuse it. A short row is
+still caught when it lacks a required column (the first ten), when it is the first half of
+a row split by a bare newline (the second half's ``LogId`` does not parse), or when it is
+the last row of a body cut short (checked from the tail bytes). A short row in the middle
+that lacks only trailing nullable columns is not: an exact check costs a full pass over
+the bytes (~+35 % measured), which the speed goal does not allow.
 
 Examples
 --------
@@ -188,8 +196,10 @@ class _CsvBody:
             truncate_ragged_lines=False,
             raise_if_empty=True,
             encoding="utf8",
+            null_values=[""],  # a quoted empty field too (an unquoted one is null anyway)
         )
-        plan = _Plan(present, extras, self.iso_or_portal(present), window=self.window, page=self.page)
+        formats = self.iso_or_portal(present)
+        plan = _Plan(present, extras, formats, window=self.window, page=self.page, nullify_empty=False)
         try:
             frame = lf.select(plan.exprs()).collect()
         except pl.exceptions.PolarsError as exc:
@@ -257,8 +267,12 @@ def _excerpt(text: str, width: int = 80) -> str:
     return repr(text[:width] + ("..." if len(text) > width else ""))
 
 
-def _non_empty(expr: pl.Expr) -> pl.Expr:
+def _nullify_empty(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr.str.len_bytes() > 0).then(expr)
+
+
+def _same(expr: pl.Expr) -> pl.Expr:
+    return expr
 
 
 class _Plan:
@@ -277,8 +291,10 @@ class _Plan:
         *,
         window: str | None,
         page: int | None,
+        nullify_empty: bool = True,
     ) -> None:
         self.source = {col.name: name for name, col in present.items()}
+        self.nullify_empty = nullify_empty
         self.window = window
         self.page = page
         self.extras = extras
@@ -293,6 +309,7 @@ class _Plan:
             self.extra_out.append(out)
 
     def exprs(self) -> list[pl.Expr]:
+        _non_empty = _nullify_empty if self.nullify_empty else _same
         out: list[pl.Expr] = []
         raws: list[pl.Expr] = []
         for col in COLUMNS:
@@ -321,25 +338,25 @@ class _Plan:
     def finish(self, frame: pl.DataFrame, *, n_bytes: int, fail: Callable[[str, int], ParseError]) -> ParsedPage:
         """Decode masks, re-try odd timestamps, enforce non-null columns, drop raw columns."""
         unknown: dict[str, int] = {}
-        updates: list[pl.Series] = []
+        names = [c for c in frame.columns if not c.startswith(_RAW)]
+        series = {name: frame.get_column(name) for name in names}
         for col in COLUMNS:
             raw_name = _RAW + col.name
             if raw_name not in frame.columns:
                 continue
             raw = frame.get_column(raw_name)
             if col.kind is Kind.MASK:
-                updates.append(_decode_masks(raw, col, unknown, fail))
-            elif frame.get_column(col.name).null_count() > raw.null_count():
-                updates.append(_retry_datetimes(raw, col))
-        if updates:
-            frame = frame.with_columns(updates)
-        frame = frame.drop([c for c in frame.columns if c.startswith(_RAW)])
+                series[col.name] = _decode_masks(raw, col, unknown, fail)
+            elif series[col.name].null_count() > raw.null_count():
+                series[col.name] = _retry_datetimes(raw, col)
+        # Built from its columns: cheaper than with_columns + drop (no query, no copy).
+        frame = pl.DataFrame([series[name] for name in names])
         for col in COLUMNS:
             if col.nullable or col.name not in self.source:
                 continue
-            series = frame.get_column(col.name)
-            if series.null_count():
-                row = int(series.is_null().arg_max() or 0)
+            column = frame.get_column(col.name)
+            if column.null_count():
+                row = int(column.is_null().arg_max() or 0)
                 raise fail(f"column {col.api_name} is empty or does not parse in row {row + 1}", row)
         missing = tuple(c.name for c in COLUMNS if c.name not in self.source)
         return ParsedPage(frame, unknown, tuple(self.extras), n_bytes, missing)
