@@ -7,7 +7,7 @@ Examples
 >>> faults.latency, faults.error_429
 (0.25, 0.0)
 >>> sorted(FAULT_KINDS)[:3]
-['401', '403_token', '408']
+['401', '403', '403_token']
 """
 
 from __future__ import annotations
