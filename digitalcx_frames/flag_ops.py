@@ -47,7 +47,7 @@ __all__ = [
     "with_one_hot",
 ]
 
-FlagLike: TypeAlias = "InteractionType | int | str | Iterable[str | InteractionType]"
+FlagLike: TypeAlias = InteractionType | int | str | Iterable[str | InteractionType]
 """Any spelling of a mask that :meth:`InteractionType.coerce` accepts."""
 
 UnknownPolicy: TypeAlias = Literal["raise", "flag"]
