@@ -170,12 +170,20 @@ def run(mb: float = 150.0, repeats: int = 3) -> list[dict[str, Any]]:
         body = make_body(rows, delimiter=delimiter, bom=True)
         size = len(body)
         times: dict[str, list[float]] = {"floor": [], "parse_body": []}
+        cpu: dict[str, list[float]] = {"floor": [], "parse_body": []}
         for _ in range(repeats):
-            times["floor"].append(_time(partial(floor_parse, body, delimiter=delimiter)))
-            times["parse_body"].append(_time(partial(parse_body, body)))
+            for name, fn in (
+                ("floor", partial(floor_parse, body, delimiter=delimiter)),
+                ("parse_body", partial(parse_body, body)),
+            ):
+                c0 = time.process_time()
+                times[name].append(_time(fn))
+                cpu[name].append(time.process_time() - c0)
         floor = statistics.median(times["floor"])
+        floor_cpu = statistics.median(cpu["floor"])
         for name, ts in times.items():
             med = statistics.median(ts)
+            med_cpu = statistics.median(cpu[name])
             results.append(
                 {
                     "benchmark": "parse",
@@ -187,6 +195,8 @@ def run(mb: float = 150.0, repeats: int = 3) -> list[dict[str, Any]]:
                     "mb_per_s": round(size / 1e6 / med, 1),
                     "rows_per_s": round(n_rows / med),
                     "vs_floor": round(med / floor, 3),
+                    "cpu_seconds": round(med_cpu, 3),
+                    "cpu_vs_floor": round(med_cpu / floor_cpu, 3),
                 }
             )
     results.extend(run_json(rows[: max(1, n_rows // 5)], repeats))
@@ -218,6 +228,8 @@ def run_json(rows: list[list[str]], repeats: int = 3) -> list[dict[str, Any]]:
             "mb_per_s": round(len(body) / 1e6 / statistics.median(ts), 1),
             "rows_per_s": round(len(rows) / statistics.median(ts)),
             "vs_floor": round(statistics.median(ts) / base, 3),
+            "cpu_seconds": None,
+            "cpu_vs_floor": None,
         }
         for name, ts in times.items()
     ]
@@ -230,11 +242,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
     results = run(args.mb, args.repeats)
-    print(f"{'method':<16} {'delim':>5} {'rows':>9} {'MB':>7} {'s':>7} {'MB/s':>7} {'rows/s':>10} {'x floor':>7}")
+    print(
+        f"{'method':<16} {'delim':>5} {'rows':>9} {'MB':>7} {'s':>7} {'MB/s':>7} {'rows/s':>10} {'x floor':>7} "
+        f"{'cpu s':>6} {'cpu x':>6}"
+    )
     for r in results:
         print(
             f"{r['method']:<16} {r['delimiter']!r:>5} {r['rows']:>9} {r['mb']:>7} {r['seconds']:>7} "
-            f"{r['mb_per_s']:>7} {r['rows_per_s']:>10} {r['vs_floor']:>7}"
+            f"{r['mb_per_s']:>7} {r['rows_per_s']:>10} {r['vs_floor']:>7} {r['cpu_seconds'] or '':>6} "
+            f"{r['cpu_vs_floor'] or '':>6}"
         )
     return 0
 
