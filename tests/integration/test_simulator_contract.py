@@ -395,8 +395,8 @@ def test_request_log_records_every_request(sim_api: SimAPI, sim: Simulator) -> N
 
 
 def test_keep_alive_serves_several_requests_on_one_connection(shared_api: SimAPI, shared_sim: Simulator) -> None:
-    import http.client  # noqa: PLC0415
-    from urllib.parse import urlencode  # noqa: PLC0415
+    import http.client
+    from urllib.parse import urlencode
 
     token = shared_api.token()
     query = urlencode({"culture": "nl", **window_params(SIM_DAY, SIM_DAY + timedelta(hours=1))})
@@ -420,7 +420,7 @@ def test_keep_alive_serves_several_requests_on_one_connection(shared_api: SimAPI
 
 
 def test_serve_forever_rejects_unknown_options() -> None:
-    from digitalcx_frames.simulator import serve_forever  # noqa: PLC0415
+    from digitalcx_frames.simulator import serve_forever
 
     with pytest.raises(TypeError, match="unknown simulator options: colour"):
         serve_forever(port=0, colour="blue")

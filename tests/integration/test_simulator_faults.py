@@ -72,8 +72,8 @@ def test_misleading_200s(sim_api: SimAPI, sim: Simulator, kind: str, check: obje
 
 @pytest.mark.parametrize(("kind", "delta"), [("extra_field", 1), ("missing_field", -1)])
 def test_field_count_faults(sim_api: SimAPI, sim: Simulator, kind: str, delta: int) -> None:
-    import csv  # noqa: PLC0415
-    import io  # noqa: PLC0415
+    import csv
+    import io
 
     sim.inject(kind)
     text = sim_api.get().content.decode()
