@@ -48,7 +48,7 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, live_sim: Simulator) ->
 
 def _point_at(monkeypatch: pytest.MonkeyPatch, sim: Simulator) -> None:
     for name, value in sim.connection.items():
-        monkeypatch.setenv(f"DIGITALCX_{name.upper()}", value)
+        monkeypatch.setenv(f"DIGITALCX_{name.upper()}", str(value))
 
 
 def _client(sim: Simulator) -> dcx.Client:
@@ -166,7 +166,7 @@ def test_fetch_ctrl_c_leaves_no_file(
 
 def test_fetch_as_a_subprocess(tmp_path: Path, live_sim: Simulator) -> None:
     environ = {**os.environ, "DIGITALCX_FRAMES_CACHE_DIR": str(tmp_path / "cache")}
-    environ.update({f"DIGITALCX_{k.upper()}": v for k, v in live_sim.connection.items()})
+    environ.update({f"DIGITALCX_{k.upper()}": str(v) for k, v in live_sim.connection.items()})
     target = tmp_path / "week.parquet"
     done = subprocess.run(
         [sys.executable, "-m", "digitalcx_frames", *_fetch_args(live_sim, "-o", str(target), "--quiet")],
