@@ -15,6 +15,7 @@ import statistics
 import time
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -194,15 +195,29 @@ def plain_loop(sim: Simulator, days: int) -> pd.DataFrame:
     return frame
 
 
-def raw_pages(sim: Simulator, days: int) -> int:
-    """The transfer floor: the same requests with ``stream=True`` and one large ``raw.read()``; bytes read."""
+def raw_pages(sim: Simulator, days: int, *, readers: int = 1) -> int:
+    """The transfer floor: the same requests with ``stream=True`` and one large ``raw.read()``; bytes read.
+
+    With ``readers > 1`` the days are shared among that many threads (the simulator's serving rate).
+    """
+    if readers > 1:
+        first, _ = day_range(days)
+        with ThreadPoolExecutor(readers) as pool:
+            parts = [
+                pool.submit(_raw_days, sim, [first + timedelta(days=d) for d in range(r, days, readers)])
+                for r in range(readers)
+            ]
+            return sum(part.result() for part in parts)
     start, end = day_range(days)
+    return _raw_days(sim, [start + timedelta(days=d) for d in range((end - start).days)])
+
+
+def _raw_days(sim: Simulator, days: list[date]) -> int:
     url = f"{sim.base_url}/{sim.customer_key}/projects/{sim.project_key}/interactions"
     total = 0
     with requests.Session() as session:
         session.headers["Authorization"] = f"Bearer {_token(session, sim)}"
-        day = start
-        while day < end:
+        for day in days:
             params = {
                 "culture": sim.culture,
                 "startDate": f"{day.isoformat()}T00:00:00Z",
@@ -219,7 +234,6 @@ def raw_pages(sim: Simulator, days: int) -> int:
                 if not token:
                     break
                 params["continuationToken"] = token
-            day += timedelta(days=1)
     return total
 
 
