@@ -28,14 +28,14 @@ from __future__ import annotations
 import glob
 import os
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
-from polars.io.plugins import register_io_source
 
 from digitalcx_frames.errors import ConfigurationError, DataWarning
 from digitalcx_frames.parse import parse_body
+from digitalcx_frames.plugin import scan_batches
 from digitalcx_frames.schema import polars_schema
 
 __all__ = ["ExportSource", "export_files", "read_export", "read_export_file"]
@@ -105,41 +105,13 @@ def read_export(source: ExportSource) -> pl.LazyFrame:
         At ``collect()``, for a file that is not an interaction-log CSV (its path is in
         the message, as the ``window``).
     """
-    return register_io_source(
-        _ExportSource(export_files(source)),
+    files = export_files(source)
+    return scan_batches(
+        lambda _predicate, _n_rows: (read_export_file(path) for path in files),
         schema=polars_schema(),
-        explain_name="digitalcx_frames.read_export",
+        name="digitalcx_frames.read_export",
+        detail=f"{len(files)} file(s)",
     )
-
-
-class _ExportSource:
-    """The IO plugin: one parsed file per batch, with the predicate, projection and limit applied."""
-
-    def __init__(self, files: list[Path]) -> None:
-        self.files = files
-
-    def __call__(
-        self,
-        with_columns: list[str] | None,
-        predicate: pl.Expr | None,
-        n_rows: int | None,
-        batch_size: int | None,
-    ) -> Iterator[pl.DataFrame]:
-        schema = polars_schema()
-        columns = list(schema) if with_columns is None else with_columns
-        remaining = n_rows
-        for path in self.files:
-            if remaining == 0:
-                return
-            frame = read_export_file(path)
-            if predicate is not None:
-                frame = frame.filter(predicate)
-            frame = frame.select(columns)
-            if remaining is not None:
-                frame = frame.head(remaining)
-                remaining -= frame.height
-            if frame.height:
-                yield frame
 
 
 def read_export_file(path: Path) -> pl.DataFrame:

@@ -19,12 +19,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Literal, Never, overload
 
 import polars as pl
-from polars.io.plugins import register_io_source
 from tqdm import TqdmWarning, tqdm
 
 from digitalcx_frames.cache import DayCache, cache_root, fingerprint
 from digitalcx_frames.errors import ConfigurationError, DataWarning
 from digitalcx_frames.fetch import DayStore, Fetcher, ReadStats, WindowResult, iter_ordered
+from digitalcx_frames.plugin import pushdown, scan_batches
 from digitalcx_frames.pushdown import timestamp_bounds
 from digitalcx_frames.query import Instant, Query, build_query
 from digitalcx_frames.schema import polars_schema, to_pandas
@@ -216,11 +216,11 @@ def read_interactions(
     )
     if backend == "pandas":
         return to_pandas(source.collect_all())
-    return register_io_source(
-        source,
-        schema=source.schema,
-        explain_name="digitalcx_frames.read_interactions",
-        explain_detail=f"{query.customer_key}/{query.project_key} {query.start:%Y-%m-%d}..{query.end:%Y-%m-%d}",
+    return scan_batches(
+        source.batches,
+        schema=source.schema(),
+        name="digitalcx_frames.read_interactions",
+        detail=f"{query.customer_key}/{query.project_key} {query.start:%Y-%m-%d}..{query.end:%Y-%m-%d}",
     )
 
 
@@ -283,26 +283,10 @@ class _Source:
             return self.schema().to_frame()
         return pl.concat(batches, how="diagonal_relaxed")
 
-    def __call__(
-        self,
-        with_columns: list[str] | None,
-        predicate: pl.Expr | None,
-        n_rows: int | None,
-        batch_size: int | None,
-    ) -> Iterator[pl.DataFrame]:
-        columns = list(self._schema) if with_columns is None else with_columns
-        remaining = n_rows
+    def batches(self, predicate: pl.Expr | None, n_rows: int | None) -> Iterator[pl.DataFrame]:
+        """Every page frame of the days ``predicate`` can match, in order (the plugin filters them)."""
         for result in self._results(self._windows(predicate), n_rows=n_rows):
-            for frame in result.frames:
-                batch = frame if predicate is None else frame.filter(predicate)
-                batch = _conform(batch, self._schema, columns)
-                if remaining is not None:
-                    batch = batch.head(remaining)
-                    remaining -= batch.height
-                if batch.height:
-                    yield batch
-                if remaining == 0:
-                    return
+            yield from result.frames
 
     def _windows(self, predicate: pl.Expr | None) -> list[Window]:
         low, high = timestamp_bounds(predicate)
@@ -352,13 +336,6 @@ class _Source:
                         return
             finally:
                 pages.close()  # type: ignore[attr-defined]
-
-
-def _conform(frame: pl.DataFrame, schema: pl.Schema, columns: list[str]) -> pl.DataFrame:
-    missing = [name for name in columns if name not in frame.columns]
-    if missing:
-        frame = frame.with_columns(pl.lit(None, dtype=schema[name]).alias(name) for name in missing)
-    return frame.select(columns)
 
 
 def _report(stats: ReadStats, schema: pl.Schema, *, keep_extras: bool) -> None:
@@ -442,5 +419,5 @@ def fetch_days(
     windows = [Window(start, start + timedelta(days=1)) for start in (datetime.combine(d, time(), UTC) for d in days)]
     schema = polars_schema()
     for result in source._results(windows, n_rows=None):
-        frames = [_conform(frame, schema, list(schema)) for frame in result.frames if frame.height]
+        frames = list(pushdown(result.frames, schema=schema, with_columns=None, predicate=None, n_rows=None))
         yield result.window.day, pl.concat(frames) if frames else schema.to_frame()
