@@ -169,6 +169,28 @@ class Fetcher:
                 self.stats.add(retries=1)
                 logger.info("window %s: a page did not parse; fetching the window again", window.label)
 
+    def stream_resilient(self, window: Window) -> Iterator[pl.DataFrame]:
+        """The pages of ``window`` as they arrive, recovering like :meth:`fetch`.
+
+        If a page times out or does not parse, the window is fetched again as :meth:`fetch`
+        does (split, re-fetched) and only the rows not yet yielded follow, so nothing is
+        repeated and nothing is lost.
+        """
+        yielded: list[pl.Series] = []
+        pages = self.stream(window)
+        try:
+            for frame in pages:
+                yielded.append(frame.get_column("log_id"))
+                yield frame
+            return
+        except (WindowTimeoutError, ParseError) as exc:
+            logger.info("window %s failed while streaming (%s); fetching it again", window.label, type(exc).__name__)
+        finally:
+            pages.close()  # type: ignore[attr-defined]
+        seen = pl.concat(yielded) if yielded else None
+        for frame in self.fetch(window):
+            yield frame if seen is None else frame.filter(~pl.col("log_id").is_in(seen.implode()))
+
     def stream(self, window: Window) -> Iterator[pl.DataFrame]:
         """The pages of ``window`` as typed frames, as they arrive (no splitting, no retries)."""
         params = {**self._params, **window.wire_params()}

@@ -327,7 +327,7 @@ class _Source:
                     if seen >= n_rows:
                         return
                     continue
-            pages = fetcher.stream(window)
+            pages = fetcher.stream_resilient(window)
             try:
                 for frame in pages:
                     seen += frame.height

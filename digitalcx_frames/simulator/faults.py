@@ -38,6 +38,7 @@ FAULT_KINDS: Final = frozenset(
         "invalid_utf8",
         "repeat_token",
         "slow",
+        "none",
     }
 )
 """The kinds :meth:`Simulator.inject` accepts.
@@ -51,7 +52,8 @@ error page with status 200) · ``empty_200`` · ``header_only`` (200 with only t
 · ``extra_field`` / ``missing_field`` (one data line with one field too many / too few) ·
 ``invalid_utf8`` (bytes ``\\xff\\xfe`` inside a data line) · ``repeat_token`` (the answer
 carries the continuation token the request sent, or for a first page a token pointing at
-the first page again) · ``slow`` (sleep ``slow_delay`` seconds, then answer normally).
+the first page again) · ``slow`` (sleep ``slow_delay`` seconds, then answer normally) ·
+``none`` (answer normally: queue it before another kind to hit a later request).
 """
 
 

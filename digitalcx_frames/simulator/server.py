@@ -253,6 +253,8 @@ class State:
                         kind = name
                         break
                     roll -= probability
+            if kind == "none":
+                return None
             if kind is not None:
                 self.fault_counts[kind] += 1
             return kind

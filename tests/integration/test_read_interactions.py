@@ -289,3 +289,17 @@ def test_files_written_hold_no_secret(sim: Simulator, tmp_path: Path) -> None:
         assert token.encode() not in data
     meta = json.loads(next(tmp_path.rglob("query.json")).read_text())
     assert meta["customer"] == sim.customer_key
+
+
+@pytest.mark.parametrize("kind", ["504", "html_200", "extra_field"])
+@pytest.mark.parametrize("failing_request", [1, 2])
+def test_head_recovers_from_a_failing_page_without_repeating_rows(
+    sim: Simulator, kind: str, failing_request: int
+) -> None:
+    truth = read(sim).collect()
+    sim.clear_log()
+    sim.inject("none", count=failing_request - 1)
+    sim.inject(kind)
+    head = read(sim).head(150).collect()  # pages of 100: the first day's second page is needed
+    assert sim.fault_counts == {kind: 1}
+    assert head["log_id"].to_list() == truth["log_id"].head(150).to_list()
