@@ -19,18 +19,22 @@ What the client can and cannot tell about a 200 that holds only the header line:
 
 from __future__ import annotations
 
+import warnings
 from datetime import timedelta
 from typing import Any
 
 import pandas as pd
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 import digitalcx_frames as dcx
+from digitalcx_frames.parse import parse_body
 from digitalcx_frames.schema import polars_schema
 from digitalcx_frames.simulator import Simulator
-from tests.conftest import SIM_DAY, SIM_TODAY
+from tests.conftest import SIM_DAY, SIM_TODAY, SimAPI
 
 NOW = SIM_DAY + timedelta(days=1, hours=12)
 WINDOW = "2026-11-19T00:00:00Z/2026-11-20T00:00:00Z"
@@ -156,3 +160,43 @@ def test_a_header_only_page_without_a_token_is_an_empty_page(backend: str) -> No
     assert list(frame.columns) == list(polars_schema())
     assert len(records) == 1
     assert records[0].status == 200
+
+
+@pytest.fixture(scope="module")
+def bodies() -> dict[str, bytes]:
+    """One day of 20 rows with user info, as the simulator sends it in CSV and in JSON."""
+    with Simulator(rows_per_day=20, page_size=100, today=SIM_TODAY, seed=0) as small:
+        api = SimAPI(small)
+        found = {
+            "csv": api.get({"includeUserInfo": "true"}).content,
+            "json": api.get({"includeUserInfo": "true"}, headers={"Accept": "application/json"}).content,
+        }
+        api.close()
+    return found
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), fmt=st.sampled_from(["csv", "json"]), damage=st.sampled_from(["cut", "insert", "replace"]))
+def test_a_damaged_body_parses_or_raises_a_parse_error_never_another_error(
+    bodies: dict[str, bytes], data: st.DataObject, fmt: str, damage: str
+) -> None:
+    body = bodies[fmt]
+    at = data.draw(st.integers(min_value=0, max_value=len(body)), label="at")
+    if damage == "cut":
+        damaged = body[:at]
+    else:
+        garbage = data.draw(st.binary(min_size=1, max_size=4), label="garbage")
+        damaged = body[:at] + garbage + body[at + (len(garbage) if damage == "replace" else 0) :]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dcx.DataWarning)  # a cut header holds a partial column name
+        try:
+            page = parse_body(damaged, format="json" if fmt == "json" else "csv", window=WINDOW, page=1)
+        except dcx.ParseError as error:
+            failed: dcx.ParseError | None = error
+        else:
+            failed = None
+    if failed is not None:
+        assert (failed.window, failed.page) == (WINDOW, 1)
+        return
+    assert page.frame.height <= 20
+    assert dict(page.frame.schema).items() >= dict(polars_schema()).items()
