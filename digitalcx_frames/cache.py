@@ -85,7 +85,16 @@ def fingerprint(identity: Mapping[str, str], base_url: str) -> str:
 
 
 def _private_dir(path: Path) -> None:
-    path.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
+    missing = []
+    probe = path
+    while not probe.exists():
+        missing.append(probe)
+        probe = probe.parent
+    for folder in reversed(missing):  # every folder created here is owner-only, not just the last
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=_DIR_MODE)
+        with contextlib.suppress(OSError):
+            folder.chmod(_DIR_MODE)
     with contextlib.suppress(OSError):
         path.chmod(_DIR_MODE)
 

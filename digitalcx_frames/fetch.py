@@ -195,11 +195,27 @@ class Fetcher:
         """The pages of ``window`` as typed frames, as they arrive (no splitting, no retries)."""
         params = {**self._params, **window.wire_params()}
         pages = iter_pages(self.client, self._url, params, accept=self.query.accept, window=window.label)
+        seen: list[pl.Series] = []
         try:
             for page in pages:
                 if self.stop.is_set():
                     raise Cancelled
                 parsed = parse_body(page.body, format=self.query.format, window=window.label, page=page.number)
+                if parsed.frame.height == 0 and page.continuation_token is not None:
+                    raise ParseError(
+                        "the page holds no row but carries a continuationToken (a body cut to its header line?)",
+                        window=window.label,
+                        page=page.number,
+                        line=2,
+                    )
+                ids = parsed.frame.get_column("log_id")
+                if seen and ids.is_in(pl.concat(seen).implode()).any():
+                    raise ParseError(
+                        "the page repeats LogIds of an earlier page of this window (a page served twice?)",
+                        window=window.label,
+                        page=page.number,
+                    )
+                seen.append(ids)
                 self.stats.add_page(parsed, page.attempts)
                 yield parsed.frame
         finally:

@@ -4,7 +4,8 @@ Each fault kind of the simulator is injected once (the read must give exactly th
 a clean read) and then without end (the read must raise an error of the library's tree
 naming the window, the page and, for a body that does not parse, the line), through the
 lazy Polars frame and through ``backend="pandas"``. Reads ask for user info, so that every
-row fills its last columns and a row missing a field loses a value.
+row fills its last columns and a row missing a field loses a value: that one case (a row
+short of trailing fields) is not detected, and a test pins down what happens instead.
 
 What the client can and cannot tell about a 200 that holds only the header line:
 
@@ -89,16 +90,14 @@ ALL_KINDS = [
     "empty_200",
     "header_only",
     "extra_field",
-    "missing_field",
     "invalid_utf8",
     "repeat_token",
 ]
-DETECTED = ["cut", "broken_chunked", "html_200", "empty_200", "extra_field", "invalid_utf8"]
-DETECTED_FOREVER = [*DETECTED, "repeat_token"]
+# "missing_field" is the one kind the library does not detect: see the test pinning it below.
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("kind", DETECTED)
+@pytest.mark.parametrize("kind", ALL_KINDS)
 def test_a_one_shot_fault_gives_exactly_the_clean_frame(sim: Simulator, kind: str, backend: str) -> None:
     clean = read(sim, backend)
     assert len(clean) > 200  # three pages of the first day
@@ -117,14 +116,13 @@ PERSISTENT: dict[str, tuple[type[dcx.DigitalCXError], int, int | None]] = {
     "empty_200": (dcx.ParseError, 1, 1),
     "header_only": (dcx.ParseError, 1, None),
     "extra_field": (dcx.ParseError, 1, 2),
-    "missing_field": (dcx.ParseError, 1, 2),
     "invalid_utf8": (dcx.ParseError, 1, 2),
     "repeat_token": (dcx.APIError, 2, None),
 }
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("kind", DETECTED_FOREVER)
+@pytest.mark.parametrize("kind", ALL_KINDS)
 def test_a_fault_that_never_stops_raises_naming_window_page_and_line(sim: Simulator, kind: str, backend: str) -> None:
     error_class, page, line = PERSISTENT[kind]
     sim.inject(kind, count=FOREVER)
@@ -160,6 +158,26 @@ def test_a_header_only_page_without_a_token_is_an_empty_page(backend: str) -> No
     assert list(frame.columns) == list(polars_schema())
     assert len(records) == 1
     assert records[0].status == 200
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_row_short_of_its_last_field_is_read_with_that_field_null(sim: Simulator, backend: str) -> None:
+    """The limitation (parse.py): Polars pads a row that lacks trailing fields with nulls, and
+    an exact field count per row would cost about a third more parse time. The frame is not
+    short: every row is there, in place; only its last (user-info) values differ."""
+    clean = as_polars(read(sim, backend))
+    sim.clear_log()
+    sim.inject("missing_field", count=1)
+    frame = as_polars(read(sim, backend))
+    assert sim.fault_counts == {"missing_field": 1}
+    assert frame["log_id"].to_list() == clean["log_id"].to_list()
+    differs = {name for name in frame.columns if not frame[name].equals(clean[name])}
+    assert differs, "the short row must show somewhere"
+    assert differs <= {"additional_session_info", "variables"}, differs
+
+
+def as_polars(frame: pl.DataFrame | pd.DataFrame) -> pl.DataFrame:
+    return frame if isinstance(frame, pl.DataFrame) else pl.from_pandas(frame)
 
 
 @pytest.fixture(scope="module")

@@ -234,3 +234,12 @@ def test_plain_http_on_loopback_is_allowed(host: str, sim: Simulator) -> None:
         sim.client_id, sim.client_secret, base_url=base, token_url=sim.token_url.replace("127.0.0.1", host)
     )
     assert read(sim, client).head(3).collect().height == 3
+
+
+def test_a_cache_folder_the_library_creates_is_owner_only(sim: Simulator, tmp_path: Path) -> None:
+    """Like the archive's root: the cache folder (and any parent it had to create) is 0700."""
+    cache = tmp_path / "new" / "cache"
+    read(sim, client_for(sim), cache=cache).collect()
+    assert dcx.cache_info(cache).days == 3
+    for folder in (tmp_path / "new", cache):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, (folder, oct(folder.stat().st_mode))
