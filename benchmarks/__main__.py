@@ -139,8 +139,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     benches: list[Bench] = []
     extra: list[str] = []
 
+    shown = 0
+
     def say(text: str) -> None:
+        nonlocal shown
         print(f"[{time.perf_counter() - started:6.0f} s] {text}", file=sys.stderr, flush=True)
+        for bench in benches[shown:]:
+            print(f"{bench.key}: {bench.title}\n{table(bench.rows)}", file=sys.stderr, flush=True)
+        shown = len(benches)
 
     fast_needed = selected & {"B1", "B3", "B6", "B7", "B8"}
     slow_needed = selected & {"B1", "B6"}

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import platform
+import resource
 import statistics
 import time
 import urllib.request
@@ -34,12 +35,14 @@ __all__ = [
     "Bench",
     "SimSpec",
     "alternate",
+    "cpu_note",
     "day_range",
     "machine",
     "make_client",
     "median",
     "plain_loop",
     "prerender",
+    "sim_pid",
     "simulator",
     "timed",
 ]
@@ -64,27 +67,66 @@ def timed(function: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
+def own_cpu() -> float:
+    """CPU seconds used so far by this process (all threads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def process_cpu(pid: int | None) -> float:
+    """CPU seconds used so far by process ``pid`` (0.0 when unknown)."""
+    if pid is None:
+        return 0.0
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def sim_pid(sim: Simulator) -> int | None:
+    """The process id of a simulator running in its own process (``None`` in thread mode)."""
+    child = getattr(sim, "_child", None)
+    pid = getattr(child, "pid", None)
+    return pid if isinstance(pid, int) else None
+
+
 def alternate(
     cases: Mapping[str, Callable[[], Any]],
     repeats: int,
     *,
     after: Callable[[str, Any], None] | None = None,
+    cpu: dict[str, list[tuple[float, float]]] | None = None,
+    server_pid: int | None = None,
 ) -> dict[str, list[float]]:
     """Run every case ``repeats`` times, alternating; the order rotates each round.
 
-    ``after(name, result)`` sees each result (to check it, or count requests).
+    ``after(name, result)`` sees each result (to check it, or count requests). With ``cpu``,
+    each run's (this process's CPU seconds, the server process's CPU seconds) is kept there.
     """
     names = list(cases)
     times: dict[str, list[float]] = {name: [] for name in names}
     for round_number in range(repeats):
         shift = round_number % len(names)
         for name in names[shift:] + names[:shift]:
+            client_before, server_before = own_cpu(), process_cpu(server_pid)
             seconds, result = timed(cases[name])
             times[name].append(seconds)
+            if cpu is not None:
+                cpu.setdefault(name, []).append((own_cpu() - client_before, process_cpu(server_pid) - server_before))
             if after is not None:
                 after(name, result)
             del result
     return times
+
+
+def cpu_note(cpu: Mapping[str, list[tuple[float, float]]]) -> str:
+    """``name: client x s + simulator y s CPU`` per case (medians)."""
+    return "; ".join(
+        f"{name}: {median([c for c, _ in runs]):.1f} s client + {median([s for _, s in runs]):.1f} s simulator"
+        for name, runs in cpu.items()
+    )
 
 
 def day_range(days: int) -> tuple[date, date]:

@@ -17,7 +17,18 @@ import pandas as pd
 import polars as pl
 
 import digitalcx_frames as dcx
-from benchmarks._common import NOW, Bench, alternate, day_range, make_client, median, plain_loop, raw_pages
+from benchmarks._common import (
+    NOW,
+    Bench,
+    alternate,
+    cpu_note,
+    day_range,
+    make_client,
+    median,
+    plain_loop,
+    raw_pages,
+    sim_pid,
+)
 from digitalcx_frames.pages import iter_pages
 from digitalcx_frames.simulator import Simulator
 
@@ -116,7 +127,8 @@ def run_no_latency(sim: Simulator, *, days: int, repeats: int = 3) -> list[Bench
         "polars": lambda: library(sim, days, workers=4),
         "pandas": lambda: library_pandas(sim, days, workers=4),
     }
-    times = alternate(cases, repeats, after=_checker(counts))
+    cpu: dict[str, list[tuple[float, float]]] = {}
+    times = alternate(cases, repeats, after=_checker(counts), cpu=cpu, server_pid=sim_pid(sim))
     b1 = _ratio_row("B1", "polars, 4 workers, no latency", ">= 2.0x", 2.0, times, "plain", "polars")
     b8 = _ratio_row("B8", "pandas backend, 4 workers, no latency", ">= 1.6x", 1.6, times, "plain", "pandas")
 
@@ -125,6 +137,7 @@ def run_no_latency(sim: Simulator, *, days: int, repeats: int = 3) -> list[Bench
     def keep(name: str, result: Any) -> None:
         sizes[name] = int(result)
 
+    transfer_cpu: dict[str, list[tuple[float, float]]] = {}
     transfer = alternate(
         {
             "raw.read": lambda: raw_pages(sim, days),
@@ -133,6 +146,8 @@ def run_no_latency(sim: Simulator, *, days: int, repeats: int = 3) -> list[Bench
         },
         repeats,
         after=keep,
+        cpu=transfer_cpu,
+        server_pid=sim_pid(sim),
     )
     if len(set(sizes.values())) != 1:
         raise AssertionError(f"the two readers read different bytes: {sizes}")
@@ -156,9 +171,12 @@ def run_no_latency(sim: Simulator, *, days: int, repeats: int = 3) -> list[Bench
             "B1",
             "End to end, no added latency",
             [b1],
-            notes=f"{days} days, {counts['rows']:,} rows served (Production/Public), pages of 5,000 rows",
+            notes=(
+                f"{days} days, {counts['rows']:,} rows served (Production/Public), pages of 5,000 rows. "
+                f"CPU per run (medians): {cpu_note(cpu)}."
+            ),
         ),
-        Bench("B8", "pandas backend end to end", [b8]),
+        Bench("B8", "pandas backend end to end", [b8], notes=f"The same runs as B1: {cpu_note(cpu)}."),
         Bench(
             "B3",
             "Transfer: the library's body reads against raw.read()",
@@ -166,7 +184,7 @@ def run_no_latency(sim: Simulator, *, days: int, repeats: int = 3) -> list[Bench
             notes=(
                 f"Simulator serving rate: {size / 1e6 / floor:.0f} MB/s to one sequential reader, "
                 f"{size / 1e6 / median(transfer['raw.read x4']):.0f} MB/s to 4 concurrent readers "
-                "(requests + raw.read, no parsing)."
+                f"(requests + raw.read, no parsing). CPU per run (medians): {cpu_note(transfer_cpu)}."
             ),
         ),
     ]
@@ -180,11 +198,15 @@ def run_latency(sim: Simulator, *, days: int, repeats: int = 3) -> Bench:
         "4 workers": lambda: library(sim, days, workers=4),
         "8 workers": lambda: library(sim, days, workers=8),
     }
-    times = alternate(cases, repeats, after=_checker(counts))
+    cpu: dict[str, list[tuple[float, float]]] = {}
+    times = alternate(cases, repeats, after=_checker(counts), cpu=cpu, server_pid=sim_pid(sim))
     rows = [
         _ratio_row("B1", "polars, 4 workers, 250 ms/response", ">= 3.5x", 3.5, times, "plain", "4 workers"),
         _ratio_row("B1", "polars, 8 workers, 250 ms/response", ">= 6x", 6.0, times, "plain", "8 workers"),
     ]
     return Bench(
-        "B1L", "End to end, 250 ms added to every response", rows, notes=f"{days} days, {counts['rows']:,} rows"
+        "B1L",
+        "End to end, 250 ms added to every response",
+        rows,
+        notes=f"{days} days, {counts['rows']:,} rows. CPU per run (medians): {cpu_note(cpu)}.",
     )
