@@ -43,7 +43,7 @@ def test_every_benchmark_runs_at_tiny_sizes(tiny_sim: Simulator, tmp_path: Path)
     cache = bench_cache.run(tiny_sim, days=2, label="no latency", goal=None, repeats=1)
     assert cache["requests (2nd)"] == 0
     benches.append(bench_cache.bench([cache], 2))
-    memory = bench_memory.run(tiny_sim, day_counts=(2,), repeats=1)
+    memory = bench_memory.run(tiny_sim, day_counts=(2,), workers_sweep=(), repeats=1)
     assert [row["days"] for row in memory.rows] == [1, 2]
     benches.append(memory)
     benches.append(_parse_bench(1, 0.2))
