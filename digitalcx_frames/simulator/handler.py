@@ -286,12 +286,18 @@ class Handler(BaseHTTPRequestHandler):
         else:
             page = rows
         user_info = filters.include_user_info and config.user_info_rights
-        if "application/json" in (self.headers.get("Accept") or ""):
-            body = b"[" + b",".join(_json_rows(page, user_info)) + b"]"
-            content_type = "application/json; charset=utf-8"
+        json_body = "application/json" in (self.headers.get("Accept") or "")
+        content_type = "application/json; charset=utf-8" if json_body else "text/csv"
+
+        def render() -> bytes:
+            if json_body:
+                return b"[" + b",".join(_json_rows(page, user_info)) + b"]"
+            return _csv_body(page, config.delimiter, user_info, fault, config.lowercase_header, config.bom)
+
+        if fault is None:
+            body = state.body_cached((key, state.today, offset if paging else -1, json_body, user_info), render)
         else:
-            body = _csv_body(page, config.delimiter, user_info, fault, config.lowercase_header, config.bom)
-            content_type = "text/csv"
+            body = render()
         if fault == "cut":
             self.send_response(200)
             self.send_header("Content-Type", content_type)

@@ -28,6 +28,8 @@ from digitalcx_frames.simulator.data import COMBOS, Day, generate_day, row_dict
 from digitalcx_frames.simulator.faults import Faults
 from digitalcx_frames.simulator.render import full_lines
 
+_BODY_CACHE_BYTES: Final = 768 * 1024 * 1024
+
 __all__ = ["Config", "Filters", "Reply", "State", "earliest_start", "parse_query", "query_key"]
 
 TENANT: Final = "digitalcx.onmicrosoft.com"
@@ -114,6 +116,8 @@ class State:
         self._days: dict[date, Day] = {}
         self._day_locks: dict[date, threading.Lock] = {}
         self._selections: OrderedDict[tuple[str, date], list[tuple[Day, int]]] = OrderedDict()
+        self._bodies: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+        self._body_bytes = 0
 
     # -- clock -------------------------------------------------------------------------------
     @property
@@ -199,9 +203,29 @@ class State:
         rows = self.select(start, end, filters)
         with self.lock:
             self._selections[cache_key] = rows
-            while len(self._selections) > 16:
+            while len(self._selections) > 128:
                 self._selections.popitem(last=False)
         return rows
+
+    def body_cached(self, key: tuple[object, ...], render: Callable[[], bytes]) -> bytes:
+        """A fault-free page body, rendered once per ``key`` and kept (LRU, up to ~768 MB).
+
+        Serving a page is then one send, so the simulator is not what a benchmark measures.
+        """
+        with self.lock:
+            found = self._bodies.get(key)
+            if found is not None:
+                self._bodies.move_to_end(key)
+                return found
+        body = render()
+        with self.lock:
+            if key not in self._bodies:
+                self._bodies[key] = body
+                self._body_bytes += len(body)
+            while self._body_bytes > _BODY_CACHE_BYTES and self._bodies:
+                _, dropped = self._bodies.popitem(last=False)
+                self._body_bytes -= len(dropped)
+        return body
 
     def expected(self, start: datetime, end: datetime, filters: Filters) -> list[dict[str, object]]:
         """Ground truth: the selected rows as dicts of Python values."""
