@@ -22,7 +22,7 @@ import polars as pl
 
 from digitalcx_frames.errors import ParseError, WindowTimeoutError
 from digitalcx_frames.pages import iter_pages
-from digitalcx_frames.parse import ParsedPage, empty_frame, parse_body
+from digitalcx_frames.parse import ParsedPage, empty_frame, parse_bodies, parse_body
 from digitalcx_frames.query import Query
 from digitalcx_frames.transport import Client
 from digitalcx_frames.windows import Window
@@ -54,12 +54,12 @@ class ReadStats:
     extra_columns: dict[str, None] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def add_page(self, parsed: ParsedPage, attempts: int) -> None:
-        """Count one parsed page."""
+    def add_page(self, parsed: ParsedPage, attempts: int, *, pages: int = 1) -> None:
+        """Count parsed pages (``attempts``: the requests they took)."""
         with self._lock:
-            self.pages += 1
+            self.pages += pages
             self.requests += attempts
-            self.retries += attempts - 1
+            self.retries += attempts - pages
             self.rows += parsed.frame.height
             self.bytes += parsed.n_bytes
             self.unknown_types.update(parsed.unknown_types)
@@ -155,7 +155,7 @@ class Fetcher:
         while True:
             attempt += 1
             try:
-                return list(self.stream(window))
+                return [self.whole(window)]
             except WindowTimeoutError as exc:
                 if not window.can_split:
                     raise
@@ -168,6 +168,32 @@ class Fetcher:
                     raise
                 self.stats.add(retries=1)
                 logger.info("window %s: a page did not parse; fetching the window again", window.label)
+
+    def whole(self, window: Window) -> pl.DataFrame:
+        """Every page of ``window`` read, then parsed together (no splitting, no retries).
+
+        Parsing a window's pages in one go pays the fixed cost of a parse once per window;
+        the next page is still asked for while the current body is read.
+        """
+        params = {**self._params, **window.wire_params()}
+        pages = iter_pages(self.client, self._url, params, accept=self.query.accept, window=window.label)
+        bodies: list[bytes] = []
+        attempts = 0
+        try:
+            for page in pages:
+                if self.stop.is_set():
+                    raise Cancelled
+                if page.continuation_token is not None and _holds_no_row(page.body, self.query.format):
+                    raise _empty_page_with_token(window, page.number)
+                bodies.append(page.body)
+                attempts += page.attempts
+        finally:
+            pages.close()  # type: ignore[attr-defined]
+        parsed = parse_bodies(bodies, format=self.query.format, window=window.label)
+        if parsed.frame.get_column("log_id").is_duplicated().any():
+            raise ParseError("a LogId appears twice in the window (a page served twice?)", window=window.label)
+        self.stats.add_page(parsed, attempts, pages=len(bodies))
+        return parsed.frame
 
     def stream_resilient(self, window: Window) -> Iterator[pl.DataFrame]:
         """The pages of ``window`` as they arrive, recovering like :meth:`fetch`.
@@ -202,12 +228,7 @@ class Fetcher:
                     raise Cancelled
                 parsed = parse_body(page.body, format=self.query.format, window=window.label, page=page.number)
                 if parsed.frame.height == 0 and page.continuation_token is not None:
-                    raise ParseError(
-                        "the page holds no row but carries a continuationToken (a body cut to its header line?)",
-                        window=window.label,
-                        page=page.number,
-                        line=2,
-                    )
+                    raise _empty_page_with_token(window, page.number)
                 ids = parsed.frame.get_column("log_id")
                 if seen and ids.is_in(pl.concat(seen).implode()).any():
                     raise ParseError(
@@ -220,6 +241,21 @@ class Fetcher:
                 yield parsed.frame
         finally:
             pages.close()  # type: ignore[attr-defined]
+
+
+def _holds_no_row(body: bytes, format: str) -> bool:
+    """Whether a body is only a CSV header line (or an empty JSON array)."""
+    text = body.strip()
+    return text == b"[]" if format == "json" else b"\n" not in text
+
+
+def _empty_page_with_token(window: Window, page: int) -> ParseError:
+    return ParseError(
+        "the page holds no row but carries a continuationToken (a body cut to its header line?)",
+        window=window.label,
+        page=page,
+        line=2,
+    )
 
 
 def _concat(frames: Sequence[pl.DataFrame]) -> pl.DataFrame:

@@ -38,7 +38,7 @@ Datetime(time_unit='us', time_zone='UTC')
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -49,7 +49,7 @@ from digitalcx_frames.flags import InteractionType, InteractionTypeError
 from digitalcx_frames.parse_locate import find_bad_row, line_of_byte, line_of_row, tail_record_fields
 from digitalcx_frames.schema import COLUMNS, Column, Kind, column_by_api_name, polars_schema
 
-__all__ = ["ParsedPage", "empty_frame", "parse_body"]
+__all__ = ["ParsedPage", "empty_frame", "parse_bodies", "parse_body"]
 
 _BOM: Final = b"\xef\xbb\xbf"
 _DELIMITERS: Final = (",", "|", ";", "\t")
@@ -136,6 +136,103 @@ def parse_body(
     if format != "csv":
         raise ValueError(f"format must be 'csv' or 'json', not {format!r}")
     return _CsvBody(data, window, page).parse()
+
+
+def parse_bodies(
+    bodies: Sequence[bytes],
+    *,
+    format: Literal["csv", "json"] = "csv",
+    window: str | None = None,
+) -> ParsedPage:
+    r"""Parse the pages of one window together into one typed frame.
+
+    CSV pages that share one header are read by a single Polars scan over all the bodies
+    (no bytes are joined), so the fixed cost of a parse is paid once per window instead of
+    once per page. Anything unusual — pages whose headers differ, a body that does not end
+    with a line end, JSON — is parsed page by page. When the scan fails, each page is
+    parsed on its own to name the page and line of the error.
+
+    >>> page = b"LogId,InteractionUuid,SessionUuid,SessionIsActive,TimestampStart,TimestampEnd,"
+    >>> page += b"Culture,MainInteractionType,AllInteractionTypes\r\n"
+    >>> row = '{},u{},s,True,2026-03-25T09:30:22.605Z,2026-03-25T09:30:23.000Z,nl,QA,"[""QA""]"\r\n'
+    >>> pages = [page + row.format(n, n).encode() for n in (1, 2)]
+    >>> parse_bodies(pages, window="w").frame["log_id"].to_list()
+    [1, 2]
+
+    Raises
+    ------
+    ParseError
+        As :func:`parse_body`, naming the page (1-based) and line.
+    """
+    if len(bodies) == 1:
+        return parse_body(bodies[0], format=format, window=window, page=1)
+    try:
+        if format == "csv" and bodies:
+            together = _CsvBodies(bodies, window).parse()
+            if together is not None:
+                return together
+        return _concat_pages([parse_body(b, format=format, window=window, page=n) for n, b in enumerate(bodies, 1)])
+    except ParseError:
+        for number, body in enumerate(bodies, 1):  # name the page and line of the problem
+            parse_body(body, format=format, window=window, page=number)
+        raise
+
+
+def _concat_pages(pages: Sequence[ParsedPage]) -> ParsedPage:
+    if not pages:
+        return ParsedPage(empty_frame(), {}, (), 0)
+    unknown: dict[str, int] = {}
+    for page in pages:
+        for name, count in page.unknown_types.items():
+            unknown[name] = unknown.get(name, 0) + count
+    extras = tuple(dict.fromkeys(name for page in pages for name in page.extra_columns))
+    frame = (
+        pl.concat([page.frame for page in pages], how="diagonal_relaxed")
+        if extras
+        else pl.concat([page.frame for page in pages])
+    )
+    missing = tuple(name for name in pages[0].missing_columns if all(name in p.missing_columns for p in pages))
+    return ParsedPage(frame, unknown, extras, sum(page.n_bytes for page in pages), missing)
+
+
+class _CsvBodies:
+    """Several CSV pages with one header, read by one scan; ``None`` when they do not qualify."""
+
+    def __init__(self, bodies: Sequence[bytes], window: str | None) -> None:
+        self.bodies = [_strip_trailing_blank_lines(b) for b in bodies]
+        self.window = window
+
+    def fail(self, message: str, row: int) -> ParseError:
+        return ParseError(message, window=self.window)
+
+    def parse(self) -> ParsedPage | None:
+        first = _CsvBody(self.bodies[0], self.window, None)
+        present, extras = first.header()
+        for body in self.bodies:
+            if not body.endswith(b"\n"):
+                return None  # a possibly cut last row: the per-page path checks it
+            other = _CsvBody(body, self.window, None)
+            other.header()
+            if other.names != first.names or other.delimiter != first.delimiter:
+                return None
+        schema = {name: _READ_DTYPE.get(col.kind, pl.String()) if col else pl.String() for name, col in _named(first)}
+        lf = pl.scan_csv(
+            list(self.bodies),
+            schema=schema,
+            separator=first.delimiter,
+            has_header=True,
+            quote_char='"',
+            truncate_ragged_lines=False,
+            raise_if_empty=False,
+            encoding="utf8",
+            null_values=[""],
+        )
+        plan = _Plan(present, extras, first.iso_or_portal(present), window=self.window, page=None, nullify_empty=False)
+        try:
+            frame = lf.select(plan.exprs()).collect()
+        except pl.exceptions.PolarsError as exc:
+            raise ParseError(f"Polars could not read the CSV: {str(exc).splitlines()[0]}", window=self.window) from exc
+        return plan.finish(frame, n_bytes=sum(len(b) for b in self.bodies), fail=self.fail)
 
 
 class _CsvBody:
