@@ -33,6 +33,7 @@ _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _UNITS: Final = {"Microseconds": 1, "Milliseconds": 1_000, "Nanoseconds": 0.001}
 _FLIP: Final = {"Gt": "Lt", "GtEq": "LtEq", "Lt": "Gt", "LtEq": "GtEq", "Eq": "Eq"}
 _NONE: Final[Bounds] = (None, None)
+_TICK: Final = timedelta(microseconds=1)  # the column's resolution: a strict bound is one tick inside
 
 
 def timestamp_bounds(predicate: pl.Expr | None) -> Bounds:
@@ -67,7 +68,11 @@ def _bounds(node: Any) -> Bounds:
         hi = _literal(high, key == "date")
         if lo is None or hi is None:
             return _NONE
-        return (lo[0], hi[1])
+        closed = function["Boolean"]["IsBetween"].get("closed", "Both")
+        return (
+            lo[0] if closed in ("Both", "Left") else lo[1] + _TICK,
+            hi[1] if closed in ("Both", "Right") else hi[0] - _TICK,
+        )
     return _NONE
 
 
@@ -82,10 +87,14 @@ def _comparison(left: Any, op: str, right: Any) -> Bounds:
     if value is None:
         return _NONE
     low, high = value
-    if op in {"Gt", "GtEq"}:
+    if op == "GtEq":
         return (low, None)
-    if op in {"Lt", "LtEq"}:
+    if op == "Gt":
+        return (high + _TICK, None)
+    if op == "LtEq":
         return (None, high)
+    if op == "Lt":
+        return (None, low - _TICK)
     if op == "Eq":
         return (low, high)
     return _NONE

@@ -303,3 +303,13 @@ def test_head_recovers_from_a_failing_page_without_repeating_rows(
     head = read(sim).head(150).collect()  # pages of 100: the first day's second page is needed
     assert sim.fault_counts == {kind: 1}
     assert head["log_id"].to_list() == truth["log_id"].head(150).to_list()
+
+
+def test_a_two_day_filter_with_a_strict_upper_bound_fetches_two_days(sim: Simulator) -> None:
+    lazy = read(sim, start=SIM_DAY - timedelta(days=9), end=SIM_DAY + timedelta(days=1))
+    low = SIM_DAY - timedelta(days=5)
+    ts = pl.col("timestamp_start")
+    frame = lazy.filter((ts >= low) & (ts < low + timedelta(days=2))).collect()
+    days = sorted({r.params["startDate"][:10] for r in sim.interaction_requests})
+    assert days == [low.strftime("%Y-%m-%d"), (low + timedelta(days=1)).strftime("%Y-%m-%d")]
+    assert_frame_equal(comparable(frame), expected_frame(sim, low, low + timedelta(days=2)))

@@ -11,7 +11,8 @@ from digitalcx_frames.pushdown import timestamp_bounds
 
 T = datetime(2025, 3, 2, tzinfo=UTC)
 ts = pl.col("timestamp_start")
-END_OF_DAY = timedelta(days=1) - timedelta(microseconds=1)
+TICK = timedelta(microseconds=1)
+END_OF_DAY = timedelta(days=1) - TICK
 
 
 @pytest.mark.parametrize(
@@ -19,12 +20,17 @@ END_OF_DAY = timedelta(days=1) - timedelta(microseconds=1)
     [
         (None, (None, None)),
         (ts >= T, (T, None)),
-        (ts > T, (T, None)),
-        (ts < T, (None, T)),
+        (ts > T, (T + TICK, None)),
+        (ts < T, (None, T - TICK)),
         (ts <= T, (None, T)),
         (pl.lit(T) <= ts, (T, None)),
         (ts.is_between(T, T + timedelta(days=2)), (T, T + timedelta(days=2))),
-        ((ts >= T) & (ts < T + timedelta(days=2)) & (pl.col("log_id") > 0), (T, T + timedelta(days=2))),
+        (ts.is_between(T, T + timedelta(days=2), closed="left"), (T, T + timedelta(days=2) - TICK)),
+        (ts.is_between(T, T + timedelta(days=2), closed="right"), (T + TICK, T + timedelta(days=2))),
+        (ts.is_between(T, T + timedelta(days=2), closed="none"), (T + TICK, T + timedelta(days=2) - TICK)),
+        ((ts >= T) & (ts < T + timedelta(days=2)) & (pl.col("log_id") > 0), (T, T + timedelta(days=2) - TICK)),
+        (ts.dt.date() < date(2025, 3, 2), (None, T - TICK)),
+        (ts.dt.date() > date(2025, 3, 2), (T + timedelta(days=1), None)),
         (ts.dt.date() == date(2025, 3, 2), (T, T + END_OF_DAY)),
         ((ts < T) | (ts > T + timedelta(days=1)), (None, None)),
         (
