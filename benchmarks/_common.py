@@ -177,6 +177,18 @@ def prerender(sim: Simulator, days: int) -> float:
 # -- the plain loop -----------------------------------------------------------------------
 
 
+def read(sim: Simulator, client: dcx.Client, days: int, **options: Any) -> Any:
+    """``read_interactions`` of the last ``days`` closed days of ``sim``: cache off, no bar, the fixed clock.
+
+    ``options`` override those defaults or add to them (``max_workers``, ``backend`` ...).
+    """
+    start, end = day_range(days)
+    settings: dict[str, Any] = {"cache": False, "progress": False, "now": NOW, **options}
+    return dcx.read_interactions(
+        sim.customer_key, sim.project_key, culture=sim.culture, start=start, end=end, client=client, **settings
+    )
+
+
 def make_client(sim: Simulator) -> dcx.Client:
     """A library client for ``sim``."""
     return dcx.Client(sim.client_id, sim.client_secret, base_url=sim.base_url, token_url=sim.token_url)

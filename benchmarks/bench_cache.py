@@ -13,8 +13,7 @@ from typing import Any
 
 import polars as pl
 
-import digitalcx_frames as dcx
-from benchmarks._common import NOW, Bench, day_range, make_client, median, timed
+from benchmarks._common import Bench, make_client, median, read, timed
 from digitalcx_frames.simulator import Simulator
 
 __all__ = ["cached_read", "run"]
@@ -22,20 +21,9 @@ __all__ = ["cached_read", "run"]
 
 def cached_read(sim: Simulator, days: int, folder: str, *, workers: int = 4) -> pl.DataFrame:
     """``read_interactions(...).collect()`` with the day cache in ``folder``."""
-    start, end = day_range(days)
     with make_client(sim) as client:
-        return dcx.read_interactions(
-            sim.customer_key,
-            sim.project_key,
-            culture=sim.culture,
-            start=start,
-            end=end,
-            client=client,
-            cache=folder,
-            max_workers=workers,
-            progress=False,
-            now=NOW,
-        ).collect()
+        frame: pl.DataFrame = read(sim, client, days, cache=folder, max_workers=workers).collect()
+        return frame
 
 
 def run(sim: Simulator, *, days: int, label: str, goal: float | None, repeats: int = 3) -> dict[str, Any]:

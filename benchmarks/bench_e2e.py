@@ -16,9 +16,7 @@ from typing import Any
 import pandas as pd
 import polars as pl
 
-import digitalcx_frames as dcx
 from benchmarks._common import (
-    NOW,
     Bench,
     alternate,
     cpu_note,
@@ -27,6 +25,7 @@ from benchmarks._common import (
     median,
     plain_loop,
     raw_pages,
+    read,
     sim_pid,
 )
 from digitalcx_frames.pages import iter_pages
@@ -37,39 +36,16 @@ __all__ = ["library", "library_bodies", "library_pandas", "run_latency", "run_no
 
 def library(sim: Simulator, days: int, *, workers: int = 4) -> pl.DataFrame:
     """``read_interactions(...).collect()`` of the last ``days`` days, cache off."""
-    start, end = day_range(days)
     with make_client(sim) as client:
-        return dcx.read_interactions(
-            sim.customer_key,
-            sim.project_key,
-            culture=sim.culture,
-            start=start,
-            end=end,
-            client=client,
-            cache=False,
-            max_workers=workers,
-            progress=False,
-            now=NOW,
-        ).collect()
+        frame: pl.DataFrame = read(sim, client, days, max_workers=workers).collect()
+        return frame
 
 
 def library_pandas(sim: Simulator, days: int, *, workers: int = 4) -> pd.DataFrame:
     """``read_interactions(..., backend="pandas")`` of the last ``days`` days, cache off."""
-    start, end = day_range(days)
     with make_client(sim) as client:
-        return dcx.read_interactions(
-            sim.customer_key,
-            sim.project_key,
-            culture=sim.culture,
-            start=start,
-            end=end,
-            client=client,
-            cache=False,
-            max_workers=workers,
-            progress=False,
-            now=NOW,
-            backend="pandas",
-        )
+        frame: pd.DataFrame = read(sim, client, days, max_workers=workers, backend="pandas")
+        return frame
 
 
 def library_bodies(sim: Simulator, days: int) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 import digitalcx_frames as dcx
-from benchmarks._common import NOW, PAGE_SIZE, Bench, day_range, make_client, median, timed
+from benchmarks._common import PAGE_SIZE, Bench, day_range, make_client, median, read, timed
 from digitalcx_frames.simulator import Simulator
 
 __all__ = ["run"]
@@ -23,25 +23,14 @@ __all__ = ["run"]
 
 def run(sim: Simulator, *, days: int, page_size: int = PAGE_SIZE, repeats: int = 3) -> Bench:
     """Requests and seconds of each query (medians of ``repeats``)."""
-    start, end = day_range(days)
+    start, _ = day_range(days)
     middle = datetime.combine(start + timedelta(days=days // 2), datetime.min.time(), tzinfo=UTC)
     low, high = middle, middle + timedelta(days=2)
     in_range = pl.col("timestamp_start").is_between(low, high, closed="left")
 
     def frame() -> tuple[pl.LazyFrame, dcx.Client]:
         client = make_client(sim)
-        lf = dcx.read_interactions(
-            sim.customer_key,
-            sim.project_key,
-            culture=sim.culture,
-            start=start,
-            end=end,
-            client=client,
-            cache=False,
-            max_workers=4,
-            progress=False,
-            now=NOW,
-        )
+        lf: pl.LazyFrame = read(sim, client, days, max_workers=4)
         return lf, client
 
     lf, client = frame()
