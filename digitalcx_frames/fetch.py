@@ -78,12 +78,6 @@ class WindowResult:
 
     window: Window
     frames: tuple[pl.DataFrame, ...]
-    from_cache: bool = False
-
-    @property
-    def rows(self) -> int:
-        """The number of rows in the window."""
-        return sum(frame.height for frame in self.frames)
 
 
 class DayStore(Protocol):
@@ -138,16 +132,23 @@ class Fetcher:
         """All rows of ``window``: from the store if it has the day, else fetched (and stored)."""
         if self.stop.is_set():
             raise Cancelled
-        if self.store is not None and window.is_whole_day:
-            cached = self.store.load(window)
-            if cached is not None:
-                self.stats.add(cached_windows=1, windows=1, rows=cached.height)
-                return WindowResult(window, (cached,), from_cache=True)
+        cached = self.cached(window)
+        if cached is not None:
+            return WindowResult(window, (cached,))
         frames = tuple(self.fetch(window))
         self.stats.add(windows=1)
         if self.store is not None and window.is_whole_day:
             self.store.save(window, _concat(frames))
         return WindowResult(window, frames)
+
+    def cached(self, window: Window) -> pl.DataFrame | None:
+        """The stored frame of a whole-day window (counted in the stats), or ``None``."""
+        if self.store is None or not window.is_whole_day:
+            return None
+        frame = self.store.load(window)
+        if frame is not None:
+            self.stats.add(cached_windows=1, windows=1, rows=frame.height)
+        return frame
 
     def fetch(self, window: Window) -> list[pl.DataFrame]:
         """Every page of ``window``, splitting it in halves while it times out."""

@@ -319,14 +319,13 @@ class _Source:
         """A bare ``head(n)``: one window at a time, page by page, until n rows are in."""
         seen = 0
         for window in windows:
-            if self.store is not None and window.is_whole_day:
-                cached = self.store.load(window)
-                if cached is not None:
-                    seen += cached.height
-                    yield WindowResult(window, (cached,), from_cache=True)
-                    if seen >= n_rows:
-                        return
-                    continue
+            cached = fetcher.cached(window)
+            if cached is not None:
+                seen += cached.height
+                yield WindowResult(window, (cached,))
+                if seen >= n_rows:
+                    return
+                continue
             pages = fetcher.stream_resilient(window)
             try:
                 for frame in pages:
