@@ -28,7 +28,7 @@ from benchmarks._common import (
     read,
     sim_pid,
 )
-from digitalcx_frames.pages import iter_pages
+from digitalcx_frames._http.pages import iter_pages
 from digitalcx_frames.simulator import Simulator
 
 __all__ = ["library", "library_bodies", "library_pandas", "run_latency", "run_no_latency"]

@@ -1,4 +1,4 @@
-"""Benchmark :func:`digitalcx_frames.parse.parse_body` against the floor.
+"""Benchmark :func:`digitalcx_frames._read.parse.parse_body` against the floor.
 
 The floor is what any typed read of the same bytes must do at least: a Polars read with a
 text/int/bool schema, ``str.to_datetime`` with an explicit format on both timestamps and
@@ -24,8 +24,8 @@ from typing import Any
 
 import polars as pl
 
+from digitalcx_frames._read.parse import parse_body
 from digitalcx_frames.flags import InteractionType
-from digitalcx_frames.parse import parse_body
 from digitalcx_frames.schema import API_COLUMN_NAMES, COLUMNS, Kind
 
 _WORDS = (

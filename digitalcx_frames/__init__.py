@@ -8,10 +8,16 @@ namespace on Polars expressions and series and on pandas series and frames.
 
 from __future__ import annotations
 
-from digitalcx_frames import accessors as _accessors  # noqa: F401 - imported to register .dcx, once
-from digitalcx_frames import features, flag_ops
-from digitalcx_frames.archive import SyncResult, scan_archive, sync_archive
-from digitalcx_frames.cache import CacheInfo, cache_info, clear_cache
+from digitalcx_frames import (
+    _accessors,  # noqa: F401 - imported to register .dcx, once
+    features,
+    flag_ops,
+)
+from digitalcx_frames._archive import SyncResult, scan_archive, sync_archive
+from digitalcx_frames._http.transport import Client
+from digitalcx_frames._read.cache import CacheInfo, cache_info, clear_cache
+from digitalcx_frames._read.export import read_export
+from digitalcx_frames._read.frames import read_interactions
 from digitalcx_frames.errors import (
     APIError,
     AuthenticationError,
@@ -26,10 +32,7 @@ from digitalcx_frames.errors import (
     ServerError,
     WindowTimeoutError,
 )
-from digitalcx_frames.export import read_export
 from digitalcx_frames.flags import InteractionType, InteractionTypeError
-from digitalcx_frames.frames import read_interactions
-from digitalcx_frames.transport import Client
 
 __version__ = "0.1.0"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 try:
-    from digitalcx_frames.cli import main
+    from digitalcx_frames._cli import main
 
     code = main()
 except KeyboardInterrupt:  # a Ctrl-C during the import, before main() handles it

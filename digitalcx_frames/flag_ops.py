@@ -2,7 +2,7 @@
 
 Every function takes a Polars expression (or a column name), a Polars Series or a
 pandas Series, and returns the same kind of object. These typed functions are the
-documented API; the ``.dcx`` namespaces (:mod:`digitalcx_frames.accessors`) are
+documented API; the ``.dcx`` namespaces (:mod:`digitalcx_frames._accessors`) are
 one-line shortcuts to them. Mask arguments go through
 :meth:`InteractionType.coerce <digitalcx_frames.InteractionType.coerce>`, so ``"QA"``,
 ``["QA", "Dialog"]``, ``2`` and ``InteractionType.QA`` all work.

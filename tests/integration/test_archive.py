@@ -20,8 +20,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import digitalcx_frames as dcx
-from digitalcx_frames.archive import PARTITION_SCHEMA, SyncResult, scan_archive, sync_archive
-from digitalcx_frames.frames import fetch_days
+from digitalcx_frames._archive import PARTITION_SCHEMA, SyncResult, scan_archive, sync_archive
+from digitalcx_frames._read.frames import fetch_days
 from digitalcx_frames.schema import polars_schema
 from digitalcx_frames.simulator import Simulator
 from tests.integration.test_export import sim_client, write_portal_file
@@ -189,7 +189,7 @@ def test_failure_part_way_keeps_days_and_the_next_run_resumes(
             if i == 1:
                 sim.inject("500", count=1)  # the next request fails; the client does not retry
 
-    monkeypatch.setattr("digitalcx_frames.archive.fetch_days", fail_after_two)
+    monkeypatch.setattr("digitalcx_frames._archive.fetch_days", fail_after_two)
     broken = sync(tmp_path, sim, client=sim_client(sim, max_retries=0), max_workers=1)
     assert not broken.ok
     assert broken.error is not None
@@ -254,7 +254,7 @@ CHILD = textwrap.dedent(
     import json, sys
     from datetime import date, datetime
     import digitalcx_frames as dcx
-    from digitalcx_frames.archive import sync_archive
+    from digitalcx_frames._archive import sync_archive
     args = json.loads(sys.stdin.readline())
     client = dcx.Client(args["client_id"], args["client_secret"], base_url=args["base_url"],
                         token_url=args["token_url"], backoff_factor=0.0)

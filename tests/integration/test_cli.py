@@ -20,8 +20,8 @@ import polars as pl
 import pytest
 
 import digitalcx_frames as dcx
-from digitalcx_frames.archive import PARTITION_SCHEMA, scan_archive
-from digitalcx_frames.cli import main
+from digitalcx_frames._archive import PARTITION_SCHEMA, scan_archive
+from digitalcx_frames._cli import main
 from digitalcx_frames.schema import polars_schema
 from digitalcx_frames.simulator import Simulator
 

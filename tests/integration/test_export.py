@@ -13,7 +13,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import digitalcx_frames as dcx
-from digitalcx_frames.export import export_files, read_export
+from digitalcx_frames._read.export import export_files, read_export
 from digitalcx_frames.schema import polars_schema
 from digitalcx_frames.simulator import Simulator
 

@@ -13,10 +13,10 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from requests.adapters import HTTPAdapter
 
+from digitalcx_frames._http.pages import Page, iter_pages
+from digitalcx_frames._http.transport import Client
 from digitalcx_frames.errors import APIError, InvalidRequestError, NetworkError
-from digitalcx_frames.pages import Page, iter_pages
 from digitalcx_frames.simulator import Simulator
-from digitalcx_frames.transport import Client
 from tests.conftest import SIM_DAY, SimAPI
 
 WINDOW = "2026-11-19T00:00:00Z/2026-11-20T00:00:00Z"

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 import requests
 
+from digitalcx_frames._http.transport import Client, attempts_of
 from digitalcx_frames.errors import (
     AuthenticationError,
     InvalidRequestError,
@@ -18,7 +19,6 @@ from digitalcx_frames.errors import (
     WindowTimeoutError,
 )
 from digitalcx_frames.simulator import Simulator
-from digitalcx_frames.transport import Client, attempts_of
 from tests.conftest import SIM_DAY
 
 WINDOW = "2026-11-19T00:00:00Z/2026-11-20T00:00:00Z"

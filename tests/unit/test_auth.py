@@ -17,7 +17,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.response import HTTPResponse
 
-from digitalcx_frames.auth import DEFAULT_TOKEN_URL, RESOURCE, TokenSource
+from digitalcx_frames._http.auth import DEFAULT_TOKEN_URL, RESOURCE, TokenSource
+from digitalcx_frames._http.transport import DEFAULT_BASE_URL, POOL_MAXSIZE, Client, _Retry
 from digitalcx_frames.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -26,7 +27,6 @@ from digitalcx_frames.errors import (
     PermissionDeniedError,
     ServerError,
 )
-from digitalcx_frames.transport import DEFAULT_BASE_URL, POOL_MAXSIZE, Client, _Retry
 
 SECRET = "very-secret-value-42"
 TOKEN = "eyJ.token-value-99"

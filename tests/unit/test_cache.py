@@ -9,10 +9,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from digitalcx_frames.cache import DayCache, atomic_write, cache_info, cache_root, clear_cache, fingerprint
+from digitalcx_frames._read.cache import DayCache, atomic_write, cache_info, cache_root, clear_cache, fingerprint
+from digitalcx_frames._read.windows import Window
 from digitalcx_frames.errors import ConfigurationError, DataWarning
 from digitalcx_frames.schema import polars_schema
-from digitalcx_frames.windows import Window
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 

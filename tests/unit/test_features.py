@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from digitalcx_frames import features
-from digitalcx_frames._feature_exprs import normalised_question
+from digitalcx_frames.features._exprs import normalised_question
 from digitalcx_frames.schema import polars_schema, to_pandas
 
 UTC = dt.UTC

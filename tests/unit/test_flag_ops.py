@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import digitalcx_frames.accessors
+import digitalcx_frames._accessors
 from digitalcx_frames import flag_ops
 from digitalcx_frames.flag_ops import _decode_distinct  # the path taken on a 64-bit hash collision
 from digitalcx_frames.flags import InteractionType, InteractionTypeError
@@ -318,7 +318,7 @@ def test_inputs_are_not_mutated() -> None:
 def test_registration_happens_once_and_reloading_does_not_warn() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        importlib.reload(digitalcx_frames.accessors)
+        importlib.reload(digitalcx_frames._accessors)
     assert type(dcx(pl.col("x"))).__name__ == "ExprFlags"
     assert type(dcx(pd.Series([1]))).__name__ == "PandasSeriesFlags"
     assert dcx(pl.Series([2])).has("QA").to_list() == [True]

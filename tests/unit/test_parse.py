@@ -13,9 +13,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from digitalcx_frames._read.parse import ParsedPage, empty_frame, parse_body
 from digitalcx_frames.errors import ParseError
 from digitalcx_frames.flags import UNKNOWN_BIT, InteractionType
-from digitalcx_frames.parse import ParsedPage, empty_frame, parse_body
 from digitalcx_frames.schema import API_COLUMN_NAMES, COLUMNS, polars_schema
 
 BOM = b"\xef\xbb\xbf"

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from digitalcx_frames._read.parse import parse_body
 from digitalcx_frames.flags import InteractionType
-from digitalcx_frames.parse import parse_body
 from digitalcx_frames.schema import COLUMNS, Column, Kind, polars_schema
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import polars as pl
 import pytest
 
-from digitalcx_frames.pushdown import timestamp_bounds
+from digitalcx_frames._read.bounds import timestamp_bounds
 
 T = datetime(2025, 3, 2, tzinfo=UTC)
 ts = pl.col("timestamp_start")

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from digitalcx_frames._read.query import build_query, earliest_start, format_instant, to_utc
 from digitalcx_frames.errors import ConfigurationError
 from digitalcx_frames.flags import InteractionType
-from digitalcx_frames.query import build_query, earliest_start, format_instant, to_utc
 
 NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 

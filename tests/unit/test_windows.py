@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digitalcx_frames.windows import MIN_WINDOW, Window, day_windows
+from digitalcx_frames._read.windows import MIN_WINDOW, Window, day_windows
 
 instants = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2026, 12, 31), timezones=st.just(UTC))
 

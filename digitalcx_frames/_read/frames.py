@@ -21,15 +21,15 @@ from typing import TYPE_CHECKING, Literal, Never, overload
 import polars as pl
 from tqdm import TqdmWarning, tqdm
 
-from digitalcx_frames.cache import DayCache, cache_root, fingerprint
+from digitalcx_frames._http.transport import Client
+from digitalcx_frames._read.bounds import timestamp_bounds
+from digitalcx_frames._read.cache import DayCache, cache_root, fingerprint
+from digitalcx_frames._read.fetch import DayStore, Fetcher, ReadStats, WindowResult, iter_ordered
+from digitalcx_frames._read.query import Instant, Query, build_query
+from digitalcx_frames._read.scan import pushdown, scan_batches
+from digitalcx_frames._read.windows import Window, day_windows
 from digitalcx_frames.errors import ConfigurationError, DataWarning
-from digitalcx_frames.fetch import DayStore, Fetcher, ReadStats, WindowResult, iter_ordered
-from digitalcx_frames.plugin import pushdown, scan_batches
-from digitalcx_frames.pushdown import timestamp_bounds
-from digitalcx_frames.query import Instant, Query, build_query
 from digitalcx_frames.schema import polars_schema, to_pandas
-from digitalcx_frames.transport import Client
-from digitalcx_frames.windows import Window, day_windows
 
 if TYPE_CHECKING:
     import pandas as pd

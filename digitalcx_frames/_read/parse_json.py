@@ -1,4 +1,4 @@
-"""The JSON path of :func:`digitalcx_frames.parse.parse_body`: an array of objects -> the typed frame.
+"""The JSON path of :func:`digitalcx_frames._read.parse.parse_body`: an array of objects -> the typed frame.
 
 Keys are matched case-insensitively (``logId``, ``LogId``, ``logid``). Values are brought
 to the same read types as the CSV path (ids ``Int64`` from a number or a string, booleans
@@ -9,7 +9,7 @@ or values whose JSON type varies, so this uses the standard library's :mod:`json
 
 Examples
 --------
->>> from digitalcx_frames.parse import parse_body
+>>> from digitalcx_frames._read.parse import parse_body
 >>> body = b'[{"logId": "5300000001", "allInteractionTypes": ["QA"], "sessionIsActive": "True"}]'
 >>> parse_body(body, format="json").frame.select("log_id", "all_interaction_types", "session_is_active").row(0)
 (5300000001, 2, True)
@@ -23,8 +23,8 @@ from typing import Any, Final
 
 import polars as pl
 
+from digitalcx_frames._read.parse_plan import _READ_DTYPE, ParsedPage, _Plan, empty_frame
 from digitalcx_frames.errors import ParseError
-from digitalcx_frames.parse import _READ_DTYPE, ParsedPage, _Plan, empty_frame
 from digitalcx_frames.schema import Column, Kind, column_by_api_name
 
 __all__ = ["parse_json_body"]

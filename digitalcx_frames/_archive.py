@@ -50,13 +50,13 @@ from typing import Any, Final, Literal
 
 import polars as pl
 
-from digitalcx_frames.cache import CLOSED_MARGIN, atomic_write, fingerprint
+from digitalcx_frames._http.transport import Client
+from digitalcx_frames._read.cache import CLOSED_MARGIN, atomic_write, fingerprint
+from digitalcx_frames._read.export import ExportSource, read_export
+from digitalcx_frames._read.frames import fetch_days
+from digitalcx_frames._read.query import Instant, Query, build_query, earliest_start, to_utc
 from digitalcx_frames.errors import ConfigurationError, DigitalCXError
-from digitalcx_frames.export import ExportSource, read_export
-from digitalcx_frames.frames import fetch_days
-from digitalcx_frames.query import Instant, Query, build_query, earliest_start, to_utc
 from digitalcx_frames.schema import SCHEMA_VERSION, polars_schema
-from digitalcx_frames.transport import Client
 
 if sys.platform != "win32":
     import fcntl
@@ -337,7 +337,7 @@ def sync_archive(
 ) -> SyncResult:
     """Bring the archive of one project up to date: fetch the closed days it is missing.
 
-    A day is closed once it ended :data:`~digitalcx_frames.cache.CLOSED_MARGIN` (2 h) ago.
+    A day is closed once it ended :data:`~digitalcx_frames._read.cache.CLOSED_MARGIN` (2 h) ago.
     Only closed days that are missing and still inside the API's 90-day window are fetched;
     days already archived are skipped (a second run makes no request), and days that
     have left the API's window stay in the archive. Each day is written as soon as it is
@@ -366,7 +366,7 @@ def sync_archive(
     now
         The clock for the 90-day rule and for which days are closed; tests inject it.
     exports
-        Portal CSV downloads (see :func:`~digitalcx_frames.export.read_export`) to import
+        Portal CSV downloads (see :func:`~digitalcx_frames._read.export.read_export`) to import
         first: each closed day they hold that the archive is missing is written with
         ``source="export"``, and not fetched. Days already archived are never overwritten
         by exports. Each export should hold whole UTC days of the archive's query.

@@ -9,7 +9,7 @@ Examples
 --------
 >>> import pandas as pd
 >>> import polars as pl
->>> import digitalcx_frames.accessors
+>>> import digitalcx_frames._accessors
 >>> pl.DataFrame({"t": [10, 1]}).select(pl.col("t").dcx.has_any("QA"))["t"].to_list()
 [True, False]
 >>> pd.Series([10, None], dtype="UInt16").dcx.names().tolist()

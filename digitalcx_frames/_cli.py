@@ -34,12 +34,12 @@ from typing import Any, Final, NoReturn, TextIO
 import polars as pl
 
 from digitalcx_frames import __version__, simulator
-from digitalcx_frames.archive import sync_archive
-from digitalcx_frames.cache import atomic_write, cache_info, cache_root, clear_cache
-from digitalcx_frames.demo import run_demo
+from digitalcx_frames._archive import sync_archive
+from digitalcx_frames._demo import run_demo
+from digitalcx_frames._read.cache import atomic_write, cache_info, cache_root, clear_cache
+from digitalcx_frames._read.frames import read_interactions
+from digitalcx_frames._read.query import to_utc
 from digitalcx_frames.errors import ConfigurationError, DigitalCXError
-from digitalcx_frames.frames import read_interactions
-from digitalcx_frames.query import to_utc
 
 __all__ = ["main"]
 

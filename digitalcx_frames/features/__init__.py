@@ -64,7 +64,7 @@ import zoneinfo
 
 import polars as pl
 
-from digitalcx_frames import _feature_exprs as fx
+from digitalcx_frames.features import _exprs as fx
 from digitalcx_frames.flags import InteractionType
 from digitalcx_frames.schema import polars_schema
 

@@ -11,7 +11,7 @@ and atomically (a temporary file in the same folder, then ``os.replace``); folde
 Examples
 --------
 >>> import tempfile
->>> from digitalcx_frames.cache import cache_info
+>>> from digitalcx_frames._read.cache import cache_info
 >>> with tempfile.TemporaryDirectory() as tmp:
 ...     info = cache_info(tmp)
 >>> info.days, info.bytes

@@ -37,7 +37,7 @@ from urllib3.exceptions import MaxRetryError, ReadTimeoutError
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
-from digitalcx_frames.auth import (
+from digitalcx_frames._http.auth import (
     DEFAULT_TOKEN_URL,
     ENV_CLIENT_ID,
     ENV_CLIENT_SECRET,

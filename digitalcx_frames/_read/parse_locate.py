@@ -6,7 +6,7 @@ record. They decode the body to ``str``, which the fast path never does.
 
 Examples
 --------
->>> from digitalcx_frames.parse_locate import find_bad_row, line_of_row
+>>> from digitalcx_frames._read.parse_locate import find_bad_row, line_of_row
 >>> from digitalcx_frames.schema import Kind
 >>> body = b'a,b\r\n1,"x\ny"\r\n2\r\n'
 >>> find_bad_row(body, 0, ",", [("a", Kind.INT), ("b", Kind.TEXT)])

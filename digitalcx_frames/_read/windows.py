@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 
-from digitalcx_frames.query import format_instant
+from digitalcx_frames._read.query import format_instant
 
 __all__ = ["MIN_WINDOW", "Window", "day_windows"]
 

@@ -29,11 +29,11 @@ from typing import Final, Protocol, TextIO
 import polars as pl
 
 from digitalcx_frames import features
-from digitalcx_frames.cache import atomic_write
+from digitalcx_frames._http.transport import Client
+from digitalcx_frames._read.cache import atomic_write
+from digitalcx_frames._read.frames import read_interactions
 from digitalcx_frames.errors import ConfigurationError
-from digitalcx_frames.frames import read_interactions
 from digitalcx_frames.simulator import Simulator
-from digitalcx_frames.transport import Client
 
 __all__ = ["run_demo"]
 

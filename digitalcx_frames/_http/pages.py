@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import requests
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
+from digitalcx_frames._http.transport import Client, attempts_of
 from digitalcx_frames.errors import APIError, NetworkError, WindowTimeoutError
-from digitalcx_frames.transport import Client, attempts_of
 
 __all__ = ["CONTINUATION_HEADER", "Page", "iter_pages"]
 

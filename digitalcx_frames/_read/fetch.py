@@ -1,7 +1,7 @@
 """Windows x pages over a bounded thread pool: the one loop that fetches a read.
 
 Each window is fetched by one worker: its pages in sequence (the next page is asked for as
-soon as a response's headers carry its token, see :mod:`digitalcx_frames.pages`), each
+soon as a response's headers carry its token, see :mod:`digitalcx_frames._http.pages`), each
 page parsed into a typed frame as it arrives. A window that times out is split in halves
 and fetched again; a page that does not parse is fetched again a few times. Windows come
 back in window order whatever the concurrency, so a read gives the same frame with one
@@ -20,12 +20,12 @@ from typing import Protocol, TypeVar
 
 import polars as pl
 
+from digitalcx_frames._http.pages import iter_pages
+from digitalcx_frames._http.transport import Client
+from digitalcx_frames._read.parse import ParsedPage, empty_frame, parse_bodies, parse_body
+from digitalcx_frames._read.query import Query
+from digitalcx_frames._read.windows import Window
 from digitalcx_frames.errors import ParseError, WindowTimeoutError
-from digitalcx_frames.pages import iter_pages
-from digitalcx_frames.parse import ParsedPage, empty_frame, parse_bodies, parse_body
-from digitalcx_frames.query import Query
-from digitalcx_frames.transport import Client
-from digitalcx_frames.windows import Window
 
 __all__ = ["Cancelled", "Fetcher", "ReadStats", "WindowResult", "iter_ordered"]
 

@@ -1,7 +1,7 @@
 r"""Interaction-log CSV files downloaded from the CMS portal, read into the library's typed schema.
 
 Portal downloads are pipe-delimited, carry ``MM/DD/YYYY HH:MM:SS`` UTC timestamps (second
-precision) and ``True``/``False`` booleans; :func:`~digitalcx_frames.parse.parse_body` detects
+precision) and ``True``/``False`` booleans; :func:`~digitalcx_frames._read.parse.parse_body` detects
 the delimiter and the timestamp format itself, so a portal file gives the same typed frame
 as the API for the same rows. :func:`read_export` is lazy: files are read when the frame is
 collected, one file at a time.
@@ -33,9 +33,9 @@ from pathlib import Path
 
 import polars as pl
 
+from digitalcx_frames._read.parse import parse_body
+from digitalcx_frames._read.scan import scan_batches
 from digitalcx_frames.errors import ConfigurationError, DataWarning
-from digitalcx_frames.parse import parse_body
-from digitalcx_frames.plugin import scan_batches
 from digitalcx_frames.schema import polars_schema
 
 __all__ = ["ExportSource", "export_files", "read_export", "read_export_file"]

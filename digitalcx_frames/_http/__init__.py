@@ -1,0 +1,1 @@
+"""HTTP: auth, transport and the page cursor. Never imports polars or pandas."""
