@@ -1,12 +1,11 @@
 """DigitalCX Analytics API interaction logs as typed, lazy Polars and pandas frames.
 
-The public surface is what ``__all__`` lists; every other module is private except
-:mod:`digitalcx_frames.errors`, :mod:`digitalcx_frames.features` and
-:mod:`digitalcx_frames.simulator`. Importing the package registers the ``.dcx``
+The public surface is what ``__all__`` lists, and the public modules
+:mod:`~digitalcx_frames.errors`, :mod:`~digitalcx_frames.flags`, :mod:`~digitalcx_frames.schema`,
+:mod:`~digitalcx_frames.flag_ops`, :mod:`~digitalcx_frames.features` and
+:mod:`~digitalcx_frames.simulator`; everything else (a leading underscore) is private. Importing the package registers the ``.dcx``
 namespace on Polars expressions and series and on pandas series and frames.
 """
-
-from __future__ import annotations
 
 from digitalcx_frames import (
     _accessors,  # noqa: F401 - imported to register .dcx, once
