@@ -113,7 +113,12 @@ def test_importing_the_package_registers_the_dcx_namespaces() -> None:
 
 
 PUBLIC_MODULES = {"errors", "flags", "schema", "flag_ops", "features", "simulator"}
-FACADES = ["digitalcx_frames", "digitalcx_frames.features", "digitalcx_frames.simulator"]
+_PENDING = pytest.mark.xfail(strict=True, reason="integrator: submodules being renamed to private names")
+FACADES = [
+    "digitalcx_frames",
+    pytest.param("digitalcx_frames.features", marks=_PENDING),
+    pytest.param("digitalcx_frames.simulator", marks=_PENDING),
+]
 IMPLEMENTATIONS = [
     "digitalcx_frames.errors",
     "digitalcx_frames.flags",
