@@ -6,16 +6,21 @@
 - ``shared_sim``: one session-scoped simulator with the same settings, for tests that only
   read; do not inject faults, change ``today`` or rely on its log being empty.
 - ``sim_api`` / ``shared_api``: a :class:`SimAPI` (plain ``requests``) bound to either.
+- :func:`make_client`: THE client factory for a simulator (no real waiting between retries);
+  :func:`read_sim`: THE read of a simulator's project (``cache=False`` and the fixed ``now``
+  unless given); ``backend``: both backends, ``"polars"`` and ``"pandas"``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 import requests
 
+import digitalcx_frames as dcx
 from digitalcx_frames.simulator import Simulator
 
 SIM_TODAY = date(2026, 11, 20)
@@ -24,6 +29,45 @@ SIM_DAY = datetime(2026, 11, 19, tzinfo=UTC)
 """00:00 UTC of a full day of data before :data:`SIM_TODAY`."""
 SIM_ROWS_PER_DAY = 300
 SIM_PAGE_SIZE = 100
+SIM_NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+"""A ``now`` for reads of the fixtures' simulators: noon of :data:`SIM_TODAY`."""
+BACKENDS = ("polars", "pandas")
+
+
+def make_client(sim: Simulator, **options: Any) -> dcx.Client:
+    """A :class:`~digitalcx_frames.Client` for ``sim`` that never waits between retries.
+
+    Any :class:`~digitalcx_frames.Client` argument may be overridden (``client_secret=``,
+    ``max_retries=``, ``timeout=``, ``sleep=`` ...).
+    """
+    options.setdefault("client_id", sim.client_id)
+    options.setdefault("client_secret", sim.client_secret)
+    options.setdefault("base_url", sim.base_url)
+    options.setdefault("token_url", sim.token_url)
+    options.setdefault("backoff_factor", 0.0)
+    options.setdefault("sleep", lambda _seconds: None)
+    return dcx.Client(**options)
+
+
+def read_sim(sim: Simulator, **options: Any) -> Any:
+    """``read_interactions`` of ``sim``'s project: its client, ``cache=False`` and ``now=SIM_NOW`` by default."""
+    options.setdefault("customer_key", sim.customer_key)
+    options.setdefault("project_key", sim.project_key)
+    options.setdefault("culture", sim.culture)
+    options.setdefault("start", SIM_DAY)
+    options.setdefault("end", SIM_DAY + timedelta(days=1))
+    options.setdefault("cache", False)
+    options.setdefault("now", SIM_NOW)
+    if options.get("client") is None:
+        options["client"] = make_client(sim)
+    return dcx.read_interactions(options.pop("customer_key"), options.pop("project_key"), **options)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each backend in turn: ``"polars"`` and ``"pandas"``."""
+    value: str = request.param
+    return value
 
 
 class SimAPI:
