@@ -138,7 +138,9 @@ def _comparison(left: Any, op: str, right: Any) -> Bounds:
 def _boolean_function(node: Any) -> tuple[str, list[Any]] | None:
     """``("IsBetween" | "IsIn" | ..., inputs)`` for a boolean function node, else ``None``."""
     body = node.get("Function") if isinstance(node, dict) else None
-    function = body.get("function") if isinstance(body, dict) else None
+    if not isinstance(body, dict):
+        return None
+    function = body.get("function")
     if not isinstance(function, dict) or not isinstance(function.get("Boolean"), dict):
         return None
     inputs = body.get("input")
