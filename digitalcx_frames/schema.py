@@ -10,6 +10,8 @@ Examples
 ('LogId', 'log_id')
 >>> polars_schema()["timestamp_start"]
 Datetime(time_unit='us', time_zone='UTC')
+>>> json_dtypes()["pages"]
+Struct({'originating_page': String})
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ __all__ = [
     "Column",
     "Kind",
     "column_by_api_name",
+    "json_dtypes",
+    "json_markdown_table",
     "markdown_table",
     "pandas_dtypes",
     "polars_schema",
@@ -84,6 +88,8 @@ class Column:
     kind: Kind
     nullable: bool
     meaning: str
+    json_dtype: pl.DataType | None = None
+    """For a JSON column with a known shape: the Polars dtype it decodes to (snake_case fields)."""
 
     @property
     def polars_dtype(self) -> pl.DataType:
@@ -96,8 +102,35 @@ class Column:
         return _PANDAS[self.kind]
 
 
-def _c(api: str, name: str, kind: Kind, nullable: bool, meaning: str) -> Column:
-    return Column(api, name, kind, nullable, meaning)
+def _c(api: str, name: str, kind: Kind, nullable: bool, meaning: str, json_dtype: pl.DataType | None = None) -> Column:
+    return Column(api, name, kind, nullable, meaning, json_dtype)
+
+
+def _struct(**fields: pl.DataType) -> pl.Struct:
+    return pl.Struct(fields)
+
+
+def _strings(*names: str) -> pl.Struct:
+    return pl.Struct(dict.fromkeys(names, pl.String()))
+
+
+# The declared shapes of the JSON columns (API.md section 4). Field names are the API's keys in
+# snake_case; keys are matched case-insensitively (camelCase and PascalCase both occur). Ids are
+# String. Columns whose shape is not known (thin evidence, or sensitive) have none: they stay text.
+_OUTPUT_METADATA: Final = pl.List(_strings("key", "value"))
+_ARTICLE_IDS: Final = pl.List(pl.String())
+_DIALOG_PATHS: Final = _strings("drop_out")
+_RECOGNITION_DETAILS: Final = _struct(
+    entity_matches=pl.List(_strings("entity_id", "display_name", "name", "match")),
+)
+_ARTICLES: Final = _struct(
+    qa=pl.List(_struct(article_id=pl.String(), categories=pl.List(_strings("name")))),
+    dialog=pl.List(_strings("dialog_id", "dialog_name", "node_id", "node_name", "dialog_status", "node_type")),
+    event=pl.List(_strings("event_id", "event_name")),
+)
+_CONTEXTS: Final = pl.List(_strings("name", "value"))
+_PAGES: Final = _strings("originating_page")
+_FEEDBACK_INFO: Final = _struct(score=pl.Int8(), originating_interaction_id=pl.String(), comment=pl.String())
 
 
 COLUMNS: Final[tuple[Column, ...]] = (
@@ -143,20 +176,41 @@ COLUMNS: Final[tuple[Column, ...]] = (
         "user question, clicked option (`<dialogId>:<nodeId>`), feedback `yes`/`no`",
     ),
     _c("OutputText", "output_text", Kind.TEXT, True, "answer returned"),
-    _c("OutputMetadata", "output_metadata", Kind.JSON, True, "JSON: usually an array of `{key, value}`"),
-    _c("ArticleIds", "article_ids", Kind.JSON, True, 'JSON: e.g. `["qa-42","dn-7-3"]`'),
-    _c("DialogPaths", "dialog_paths", Kind.JSON, True, 'JSON: e.g. `{"DropOut":"12:34"}`'),
+    _c(
+        "OutputMetadata",
+        "output_metadata",
+        Kind.JSON,
+        True,
+        "JSON: usually an array of `{key, value}`",
+        _OUTPUT_METADATA,
+    ),
+    _c("ArticleIds", "article_ids", Kind.JSON, True, 'JSON: e.g. `["qa-42","dn-7-3"]`', _ARTICLE_IDS),
+    _c("DialogPaths", "dialog_paths", Kind.JSON, True, 'JSON: e.g. `{"DropOut":"12:34"}`', _DIALOG_PATHS),
     _c("TDialogStatus", "t_dialog_status", Kind.TEXT, True, "transactional dialog status"),
     _c("RecognitionType", "recognition_type", Kind.TEXT, True, "e.g. `GenerativeAI`, `Entity Recognition`"),
     _c("RecognitionQuality", "recognition_quality", Kind.FLOAT, True, "0-100; 0 with a type = not recognised"),
-    _c("RecognitionDetails", "recognition_details", Kind.JSON, True, "JSON: entity matches, missing words"),
+    _c(
+        "RecognitionDetails",
+        "recognition_details",
+        Kind.JSON,
+        True,
+        "JSON: entity matches, missing words",
+        _RECOGNITION_DETAILS,
+    ),
     _c("GenerativeAISources", "generative_ai_sources", Kind.JSON, True, "JSON: sources of a generated answer"),
-    _c("Articles", "articles", Kind.JSON, True, "JSON: matched articles and dialog nodes"),
+    _c("Articles", "articles", Kind.JSON, True, "JSON: matched articles and dialog nodes", _ARTICLES),
     _c("FaqsFound", "faqs_found", Kind.JSON, True, "JSON: FAQs shown (DataRetrievals)"),
-    _c("Contexts", "contexts", Kind.JSON, True, "JSON: `[{name, value}]`"),
-    _c("Pages", "pages", Kind.JSON, True, "JSON: `{originatingPage: ...}`"),
+    _c("Contexts", "contexts", Kind.JSON, True, "JSON: `[{name, value}]`", _CONTEXTS),
+    _c("Pages", "pages", Kind.JSON, True, "JSON: `{originatingPage: ...}`", _PAGES),
     _c("LinkclickInfo", "linkclick_info", Kind.JSON, True, "JSON: link click details"),
-    _c("FeedbackInfo", "feedback_info", Kind.JSON, True, "JSON: `{score: 1 or -1, comment, originatingInteractionId}`"),
+    _c(
+        "FeedbackInfo",
+        "feedback_info",
+        Kind.JSON,
+        True,
+        "JSON: `{score: 1 or -1, comment, originatingInteractionId}`",
+        _FEEDBACK_INFO,
+    ),
     _c(
         "AdditionalSessionInfo",
         "additional_session_info",
@@ -186,10 +240,37 @@ def pandas_dtypes() -> dict[str, str]:
     return {c.name: c.pandas_dtype for c in COLUMNS}
 
 
-_ARROW_TO_PANDAS: Final = {
+def json_dtypes() -> dict[str, pl.DataType]:
+    """The decoded dtype of each JSON column whose shape is declared, in column order.
+
+    These are the dtypes :func:`digitalcx_frames.features.decode_json` (and
+    ``read_interactions(..., decode_json=True)``) give the JSON columns; the other JSON
+    columns (``generative_ai_sources``, ``faqs_found``, ``linkclick_info``,
+    ``additional_session_info``, ``variables``) stay text.
+
+    Examples
+    --------
+    >>> from digitalcx_frames.schema import json_dtypes
+    >>> list(json_dtypes())  # doctest: +NORMALIZE_WHITESPACE
+    ['output_metadata', 'article_ids', 'dialog_paths', 'recognition_details',
+     'articles', 'contexts', 'pages', 'feedback_info']
+    >>> json_dtypes()["feedback_info"]
+    Struct({'score': Int8, 'originating_interaction_id': String, 'comment': String})
+    """
+    return {c.name: c.json_dtype for c in COLUMNS if c.json_dtype is not None}
+
+
+_ARROW_TO_PANDAS: Final[dict[pa.DataType, object]] = {
+    pa.int8(): pd.Int8Dtype(),
+    pa.int16(): pd.Int16Dtype(),
+    pa.int32(): pd.Int32Dtype(),
     pa.int64(): pd.Int64Dtype(),
+    pa.uint8(): pd.UInt8Dtype(),
     pa.uint16(): pd.UInt16Dtype(),
+    pa.uint32(): pd.UInt32Dtype(),
+    pa.uint64(): pd.UInt64Dtype(),
     pa.bool_(): pd.BooleanDtype(),
+    pa.float32(): pd.Float32Dtype(),
     pa.float64(): pd.Float64Dtype(),
     pa.string(): pd.StringDtype(),
     pa.large_string(): pd.StringDtype(),
@@ -197,18 +278,47 @@ _ARROW_TO_PANDAS: Final = {
 }
 
 
-def to_pandas(frame: pl.DataFrame) -> pd.DataFrame:
-    """Convert a typed Polars frame to pandas with nullable dtypes (no int turned float).
+def _pandas_dtype_of(arrow_type: pa.DataType) -> object:
+    """The nullable pandas dtype for an Arrow type (``None``: pyarrow's own default)."""
+    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type) or pa.types.is_struct(arrow_type):
+        return pd.ArrowDtype(arrow_type)
+    if pa.types.is_list_view(arrow_type) or pa.types.is_large_list_view(arrow_type):
+        return pd.ArrowDtype(arrow_type)
+    return _ARROW_TO_PANDAS.get(arrow_type)
 
-    Integer masks stay ``UInt16``, ids ``Int64``, flags ``boolean``, text ``string``,
-    categoricals ``category`` and timestamps ``datetime64[us, UTC]``.
+
+def to_pandas(frame: pl.DataFrame) -> pd.DataFrame:
+    """Convert a Polars frame to pandas with nullable dtypes (no int turned float).
+
+    THE one Arrow→pandas converter of the package (the read's pandas backend and every
+    feature use it). Integers keep their width as ``Int64``/``UInt32``/``UInt16``…, flags
+    are ``boolean``, floats ``Float64``, text ``string``, categoricals ``category``,
+    timestamps ``datetime64[us, UTC]``, durations ``timedelta64[us]``, dates
+    ``datetime64[ms]`` and decoded JSON (lists, structs) ``pd.ArrowDtype`` of the same
+    Arrow type.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> frame = pl.DataFrame({"mask": pl.Series([2, None], dtype=pl.UInt16), "ids": [["qa-1"], None]})
+    >>> to_pandas(frame).dtypes.astype(str).tolist()
+    ['UInt16', 'large_list<item: large_string>[pyarrow]']
     """
-    table = frame.to_arrow()
-    out: pd.DataFrame = table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
+    out: pd.DataFrame = frame.to_arrow().to_pandas(types_mapper=_pandas_dtype_of, date_as_object=False)
     for name, dtype in frame.schema.items():
         if isinstance(dtype, pl.Categorical | pl.Enum) and out[name].dtype != "category":
             out[name] = out[name].astype("category")
     return out
+
+
+def json_markdown_table() -> str:
+    """The README's table of the JSON columns and their decoded dtypes, from :data:`COLUMNS`."""
+    lines = ["| output column | decoded dtype (`decode_json`) |", "|---|---|"]
+    for c in COLUMNS:
+        if c.kind is Kind.JSON:
+            decoded = str(c.json_dtype) if c.json_dtype is not None else "String (shape not documented: kept as text)"
+            lines.append(f"| `{c.name}` | {decoded} |")
+    return "\n".join(lines)
 
 
 def markdown_table() -> str:
