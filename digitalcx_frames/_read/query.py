@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final, Literal
 
+import numpy as np
+
 from digitalcx_frames.errors import ConfigurationError
 from digitalcx_frames.flags import InteractionType, InteractionTypeError
 
@@ -48,7 +50,8 @@ FORMATS: Final = ("csv", "json")
 _KEY_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]*$")
 _CULTURE_RE: Final = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
-Instant = date | datetime | str
+Instant = date | datetime | str | np.datetime64
+"""A point in time a user may give: ``date``, ``datetime`` (``pd.Timestamp`` is one), ``np.datetime64`` or ISO text."""
 Format = Literal["csv", "json"]
 
 
@@ -63,13 +66,22 @@ def earliest_start(now: datetime) -> datetime:
 
 
 def to_utc(value: Instant, *, name: str) -> datetime:
-    """An aware UTC datetime from a ``date``, a ``datetime`` (naive means UTC) or an ISO string.
+    """An aware UTC datetime from a date, datetime, ``pd.Timestamp``, ``np.datetime64`` or ISO string.
+
+    A naive datetime means UTC; an ``np.datetime64`` (numpy has no time zones) is UTC.
 
     >>> to_utc("2025-03-01", name="start").isoformat()
     '2025-03-01T00:00:00+00:00'
     >>> to_utc("2025-03-01T10:00:00+01:00", name="start").isoformat()
     '2025-03-01T09:00:00+00:00'
+    >>> import numpy as np
+    >>> to_utc(np.datetime64("2025-03-01T06:30"), name="start").isoformat()
+    '2025-03-01T06:30:00+00:00'
     """
+    if isinstance(value, np.datetime64):
+        if np.isnat(value):
+            raise ConfigurationError(f"{name} is NaT (not a time); give a date, a datetime or an ISO string")
+        value = value.astype("datetime64[us]").item()  # a naive datetime: numpy has no time zones
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, date):
@@ -84,7 +96,8 @@ def to_utc(value: Instant, *, name: str) -> datetime:
             ) from None
     else:
         raise ConfigurationError(
-            f"{name} must be a date, a datetime or an ISO string, not {type(value).__name__} {value!r}"
+            f"{name} must be a date, a datetime, an np.datetime64 or an ISO string, "
+            f"not {type(value).__name__} {value!r}"
         )
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from digitalcx_frames._read.query import build_query, earliest_start, format_instant, to_utc
@@ -36,6 +38,11 @@ def test_string_dates_are_whole_utc_days() -> None:
         (datetime(2026, 11, 1, 6, tzinfo=timezone(timedelta(hours=2))), datetime(2026, 11, 1, 4, tzinfo=UTC)),
         ("2026-11-01T06:00:00Z", datetime(2026, 11, 1, 6, tzinfo=UTC)),
         ("2026-11-01T06:00:00+01:00", datetime(2026, 11, 1, 5, tzinfo=UTC)),
+        (pd.Timestamp("2026-11-01 06:00"), datetime(2026, 11, 1, 6, tzinfo=UTC)),
+        (pd.Timestamp("2026-11-01 06:00", tz="Europe/Amsterdam"), datetime(2026, 11, 1, 5, tzinfo=UTC)),
+        (np.datetime64("2026-11-01"), datetime(2026, 11, 1, tzinfo=UTC)),
+        (np.datetime64("2026-11-01T06:00:00.123456789"), datetime(2026, 11, 1, 6, 0, 0, 123456, tzinfo=UTC)),
+        (pd.Timestamp("2026-11-01 06:00").to_datetime64(), datetime(2026, 11, 1, 6, tzinfo=UTC)),
     ],
 )
 def test_instants_become_aware_utc(value: Any, expected: datetime) -> None:
@@ -134,3 +141,17 @@ def test_identity_changes_with_every_filter() -> None:
     ]
     identities = [base, *(v.identity() for v in variants)]
     assert len({tuple(sorted(i.items())) for i in identities}) == len(identities)
+
+
+def test_np_datetime64_is_accepted_wherever_a_timestamp_is() -> None:
+    query = q(
+        start=np.datetime64("2026-11-01"),
+        end=np.datetime64("2026-11-08T00:00"),
+        now=np.datetime64(NOW.replace(tzinfo=None)),
+    )
+    assert (query.start, query.end) == (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 8, tzinfo=UTC))
+
+
+def test_a_nat_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="start is NaT"):
+        q(start=np.datetime64("NaT"))
