@@ -5,17 +5,15 @@ Layout: ``<root>/<fingerprint>/<YYYY-MM-DD>.parquet`` and ``<root>/<fingerprint>
 fingerprint covers the base URL, customer, project, culture, every filter,
 ``include_user_info``, the format and the schema version, so changing any of them never
 serves stale rows. Only days that ended before ``now - margin`` are written, each whole
-and atomically (a temporary file in the same folder, then ``os.replace``); folders are
-0700 and files 0600 because rows may hold user info.
+and atomically (see :mod:`digitalcx_frames._files`); folders are 0700 and files 0600
+because rows may hold user info.
 
-Examples
---------
->>> import tempfile
->>> from digitalcx_frames._read.cache import cache_info
->>> with tempfile.TemporaryDirectory() as tmp:
-...     info = cache_info(tmp)
->>> info.days, info.bytes
-(0, 0)
+The cache folder may be shared with other things (``DIGITALCX_FRAMES_CACHE_DIR`` pointing
+at a general data folder): :func:`cache_info` and :func:`clear_cache` count and remove only
+what the cache wrote, its own folders (a 20-hex-digit fingerprint holding a ``query.json``
+that names a customer and project) and, inside them, its own day files. A symbolic link
+inside the cache is never followed. A failed write (disk full, a cache path that is a file,
+a read-only folder) is warned about once and the read goes on with its data.
 """
 
 from __future__ import annotations
@@ -24,18 +22,20 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
-import tempfile
+import re
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Final
 
 import platformdirs
 import polars as pl
 
+from digitalcx_frames._files import atomic_write, private_dir
+from digitalcx_frames._read.windows import Window
 from digitalcx_frames.errors import ConfigurationError, DataWarning
 from digitalcx_frames.schema import SCHEMA_VERSION, polars_schema
 
@@ -43,7 +43,7 @@ __all__ = [
     "CLOSED_MARGIN",
     "CacheInfo",
     "DayCache",
-    "atomic_write",
+    "atomic_write",  # re-exported for the CLI and the demo until they import it from _files
     "cache_info",
     "cache_root",
     "clear_cache",
@@ -53,8 +53,10 @@ __all__ = [
 CLOSED_MARGIN: Final = timedelta(hours=2)
 """A day is closed, and may be cached, once it ended at least this long ago (late rows arrive)."""
 ENV_VAR: Final = "DIGITALCX_FRAMES_CACHE_DIR"
-_DIR_MODE: Final = 0o700
-_FILE_MODE: Final = 0o600
+META_NAME: Final = "query.json"
+_KEY_FOLDER: Final = re.compile(r"^[0-9a-f]{20}$")
+_DAY_FILE: Final = re.compile(r"^(\d{4}-\d{2}-\d{2})\.parquet$")
+_TEMP_FILE: Final = re.compile(r"^\.(\d{4}-\d{2}-\d{2}\.parquet|query\.json)\..+\.tmp$")
 
 CacheLocation = str | os.PathLike[str] | None
 
@@ -84,51 +86,13 @@ def fingerprint(identity: Mapping[str, str], base_url: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def _private_dir(path: Path) -> None:
-    missing = []
-    probe = path
-    while not probe.exists():
-        missing.append(probe)
-        probe = probe.parent
-    for folder in reversed(missing):  # every folder created here is owner-only, not just the last
-        with contextlib.suppress(FileExistsError):
-            folder.mkdir(mode=_DIR_MODE)
-        with contextlib.suppress(OSError):
-            folder.chmod(_DIR_MODE)
-    with contextlib.suppress(OSError):
-        path.chmod(_DIR_MODE)
-
-
-@contextlib.contextmanager
-def atomic_write(target: Path, *, private_folder: bool = True) -> Iterator[Path]:
-    """Yield a temporary path next to ``target``; move it into place only if the block succeeds.
-
-    A failure (or Ctrl-C) inside the block leaves no partial file under any name a reader
-    looks at: temporary names start with ``.`` and end with ``.tmp``. The file is readable
-    by its owner only (rows may hold user info).
-
-    Parameters
-    ----------
-    target
-        The file to write.
-    private_folder
-        Create the folder (and make it owner-only) if needed. ``False`` leaves the folder as
-        it is, for files written where the user asked (the CLI's ``-o``, the demo).
-    """
-    if private_folder:
-        _private_dir(target.parent)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        tmp.chmod(_FILE_MODE)
-        yield tmp
-        with tmp.open("rb+") as handle:
-            os.fsync(handle.fileno())
-        tmp.chmod(_FILE_MODE)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+def _as_day(day: date | Window) -> date | None:
+    """The UTC day to store: a date, or a whole-day window's day (``None`` for part of a day)."""
+    if isinstance(day, Window):  # until the engine passes ``window.day`` itself
+        return day.day if day.is_whole_day else None
+    if isinstance(day, datetime) or not isinstance(day, date):
+        raise TypeError(f"the day cache stores whole UTC days: pass a datetime.date, not {day!r}")
+    return day
 
 
 class DayCache:
@@ -157,6 +121,7 @@ class DayCache:
         self.folder = root / key
         self.description = dict(description)
         self.now = now
+        self._warned = threading.Event()
 
     def __repr__(self) -> str:
         return f"DayCache({str(self.folder)!r})"
@@ -165,24 +130,26 @@ class DayCache:
         """The file of one UTC day."""
         return self.folder / f"{day.isoformat()}.parquet"
 
-    def is_closed(self, end: datetime) -> bool:
-        """Whether a day ending at ``end`` is over for good (ended before now minus the margin)."""
+    def is_closed(self, day: date) -> bool:
+        """Whether the UTC ``day`` is over for good (it ended before now minus the margin)."""
+        end = datetime.combine(day, time(), UTC) + timedelta(days=1)
         return end <= self.now().astimezone(UTC) - CLOSED_MARGIN
 
-    def load(self, window: object) -> pl.DataFrame | None:
-        """The cached frame of a whole-day window, or ``None``; a damaged file is removed with a warning."""
-        day = getattr(window, "day", None)
-        if not isinstance(day, date):
+    def load(self, day: date | Window) -> pl.DataFrame | None:
+        """The cached frame of a UTC day, or ``None``; a damaged file is removed with a warning."""
+        which = _as_day(day)
+        if which is None or self.folder.is_symlink():
             return None
-        path = self.path(day)
-        if not path.is_file():
+        path = self.path(which)
+        if path.is_symlink() or not path.is_file():
             return None
         try:
             frame = pl.read_parquet(path)
             _check_schema(frame)
         except Exception as exc:
             warnings.warn(
-                f"cached day {day} at {path} is unreadable ({type(exc).__name__}); it was removed and is fetched again",
+                f"cached day {which} at {path} is unreadable ({type(exc).__name__}); "
+                "it was removed and is fetched again",
                 DataWarning,
                 stacklevel=2,
             )
@@ -190,22 +157,37 @@ class DayCache:
             return None
         return frame
 
-    def save(self, window: object, frame: pl.DataFrame) -> bool:
-        """Keep the complete frame of a whole, closed day; returns whether it was written."""
-        day = getattr(window, "day", None)
-        end = getattr(window, "end", None)
-        if not isinstance(day, date) or not isinstance(end, datetime) or not self.is_closed(end):
+    def save(self, day: date | Window, frame: pl.DataFrame) -> bool:
+        """Keep the complete frame of a closed UTC day; returns whether it was written.
+
+        A write that fails (disk full, a file where the folder should be, no permission, a
+        symbolic link) is warned about once per cache and returns ``False``: the caller
+        keeps its data, the day is fetched again next time.
+        """
+        which = _as_day(day)
+        if which is None or not self.is_closed(which):
             return False
-        if not getattr(window, "is_whole_day", False):
+        try:
+            self._describe()
+            with atomic_write(self.path(which)) as tmp:
+                frame.write_parquet(tmp, compression="zstd", statistics=True)
+        except (OSError, ConfigurationError, pl.exceptions.PolarsError) as exc:
+            if not self._warned.is_set():
+                self._warned.set()
+                reason = str(exc) if isinstance(exc, ConfigurationError) else f"{type(exc).__name__}: {exc}"
+                warnings.warn(
+                    f"day {which} was not cached in {self.folder} ({reason}); the read goes on without the "
+                    "cache for what it cannot write. Free space, fix the folder, or pass cache=False",
+                    DataWarning,
+                    stacklevel=2,
+                )
             return False
-        self._describe()
-        with atomic_write(self.path(day)) as tmp:
-            frame.write_parquet(tmp, compression="zstd", statistics=True)
         return True
 
     def _describe(self) -> None:
-        meta = self.folder / "query.json"
-        if meta.is_file():
+        meta = self.folder / META_NAME
+        private_dir(self.folder)
+        if meta.is_file() and not meta.is_symlink():
             return
         with atomic_write(meta) as tmp:
             tmp.write_text(json.dumps(self.description, indent=2, sort_keys=True))
@@ -219,6 +201,34 @@ def _check_schema(frame: pl.DataFrame) -> None:
 
 
 @dataclass(frozen=True, slots=True)
+class _Folder:
+    """One folder the cache wrote: its description and its day files."""
+
+    path: Path
+    meta: dict[str, str]
+
+    def days(self) -> Iterator[tuple[date, Path]]:
+        for file in sorted(self.path.iterdir()):
+            match = _DAY_FILE.fullmatch(file.name)
+            if match is None or file.is_symlink() or not file.is_file():
+                continue
+            with contextlib.suppress(ValueError):
+                yield date.fromisoformat(match.group(1)), file
+
+
+def _own_folders(root: Path) -> Iterator[_Folder]:
+    """The folders under ``root`` that the cache wrote; nothing else is looked into."""
+    if root.is_symlink() or not root.is_dir():
+        return
+    for folder in sorted(root.iterdir()):
+        if not _KEY_FOLDER.fullmatch(folder.name) or folder.is_symlink() or not folder.is_dir():
+            continue
+        meta = _read_meta(folder)
+        if meta is not None:
+            yield _Folder(folder, meta)
+
+
+@dataclass(frozen=True, slots=True)
 class CacheInfo:
     """What the cache holds: ``location``, ``queries`` (folders), ``days`` (files) and ``bytes``."""
 
@@ -229,21 +239,43 @@ class CacheInfo:
 
 
 def cache_info(location: CacheLocation = None) -> CacheInfo:
-    """Count what the day cache holds.
+    """Count what the day cache holds (only what it wrote; other files in the folder are ignored).
 
     Parameters
     ----------
     location
-        The cache folder; default as in :func:`cache_root`.
+        The cache folder; default the ``cache=True`` folder of
+        :func:`~digitalcx_frames.read_interactions`: ``$DIGITALCX_FRAMES_CACHE_DIR``, else
+        the user cache folder.
+
+    Returns
+    -------
+    CacheInfo
+        The folder, the number of queries (with at least one day), of days and their bytes.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from datetime import date, timedelta
+    >>> import digitalcx_frames as dcx
+    >>> from digitalcx_frames.simulator import Simulator
+    >>> today = date.today()
+    >>> with tempfile.TemporaryDirectory() as tmp, Simulator(rows_per_day=20) as sim:
+    ...     frame = dcx.read_interactions(sim.customer_key, sim.project_key, culture=sim.culture,
+    ...                                   start=today - timedelta(days=3), end=today - timedelta(days=1),
+    ...                                   client=dcx.Client(**sim.connection), cache=tmp).collect()
+    ...     info = dcx.cache_info(tmp)
+    >>> info.queries, info.days, info.bytes > 0
+    (1, 2, True)
     """
     root = cache_root(location)
-    files = list(root.glob("*/*.parquet")) if root.is_dir() else []
-    return CacheInfo(
-        location=root,
-        queries=len({f.parent for f in files}),
-        days=len(files),
-        bytes=sum(f.stat().st_size for f in files),
-    )
+    queries = days = size = 0
+    for folder in _own_folders(root):
+        files = [file for _, file in folder.days()]
+        queries += bool(files)
+        days += len(files)
+        size += sum(file.stat().st_size for file in files)
+    return CacheInfo(location=root, queries=queries, days=days, bytes=size)
 
 
 def clear_cache(
@@ -253,39 +285,76 @@ def clear_cache(
     project_key: str | None = None,
     before: date | None = None,
 ) -> int:
-    """Remove cached days and return how many files were removed.
+    """Remove cached days and return how many day files were removed.
+
+    Only what the cache wrote is removed: its day files, its ``query.json`` and the
+    temporary files of an interrupted write; a folder is removed once it is empty. Other
+    files and folders in the cache folder (a user's ``reports/``, an archive) are never
+    touched, and a symbolic link is never followed.
 
     Parameters
     ----------
     location
-        The cache folder; default as in :func:`cache_root`.
+        The cache folder; default as in :func:`cache_info`.
     customer_key, project_key
         Only the queries of this customer / project.
     before
         Only days before this date.
+
+    Returns
+    -------
+    int
+        The number of cached days removed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from datetime import date, timedelta
+    >>> import digitalcx_frames as dcx
+    >>> from digitalcx_frames.simulator import Simulator
+    >>> today = date.today()
+    >>> with tempfile.TemporaryDirectory() as tmp, Simulator(rows_per_day=20) as sim:
+    ...     frame = dcx.read_interactions(sim.customer_key, sim.project_key, culture=sim.culture,
+    ...                                   start=today - timedelta(days=3), end=today - timedelta(days=1),
+    ...                                   client=dcx.Client(**sim.connection), cache=tmp).collect()
+    ...     older = dcx.clear_cache(tmp, before=today - timedelta(days=2))
+    ...     rest = dcx.clear_cache(tmp, customer_key=sim.customer_key)
+    ...     left = dcx.cache_info(tmp).days
+    >>> older, rest, left
+    (1, 1, 0)
     """
+    if before is not None and (isinstance(before, datetime) or not isinstance(before, date)):
+        raise ConfigurationError(f"before must be a datetime.date, not {before!r}")
     root = cache_root(location)
-    if not root.is_dir():
-        return 0
     removed = 0
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        meta = _read_meta(folder)
-        if customer_key is not None and meta.get("customer") != customer_key:
+    for folder in list(_own_folders(root)):
+        if customer_key is not None and folder.meta.get("customer") != customer_key:
             continue
-        if project_key is not None and meta.get("project") != project_key:
+        if project_key is not None and folder.meta.get("project") != project_key:
             continue
-        for file in folder.glob("*.parquet"):
-            if before is None or date.fromisoformat(file.stem) < before:
-                file.unlink()
+        for day, file in list(folder.days()):
+            if before is None or day < before:
+                file.unlink(missing_ok=True)
                 removed += 1
-        if before is None or not any(folder.glob("*.parquet")):
-            shutil.rmtree(folder, ignore_errors=True)
+        if any(True for _ in folder.days()):
+            continue
+        for file in folder.path.iterdir():
+            if file.name == META_NAME or _TEMP_FILE.fullmatch(file.name):
+                file.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # still holds something the cache did not write
+            folder.path.rmdir()
     return removed
 
 
-def _read_meta(folder: Path) -> dict[str, str]:
+def _read_meta(folder: Path) -> dict[str, str] | None:
+    """The folder's ``query.json`` if it is the cache's own (names a customer and a project)."""
+    meta = folder / META_NAME
+    if meta.is_symlink():
+        return None
     try:
-        data = json.loads((folder / "query.json").read_text())
+        data = json.loads(meta.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}
-    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        return None
+    if not isinstance(data, dict) or not {"customer", "project"} <= data.keys():
+        return None
+    return {str(k): str(v) for k, v in data.items()}
