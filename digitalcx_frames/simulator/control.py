@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
@@ -73,9 +73,14 @@ def _mask(value: object) -> int | None:
     return None if value is None else int(InteractionType.coerce(value))
 
 
-def _child(config: Config, today: date | None, prerender: tuple[date, date] | None, conn: Any) -> None:
+def _child(config: Config, today: date | None, prerender: tuple[date, date] | None, conn: Any, port: int) -> None:
     state = State(config, today=today)
-    server = make_server(state)
+    try:
+        server = make_server(state, port=port)
+    except OSError as exc:
+        conn.send(f"error: {exc}")
+        conn.close()
+        return
     if prerender is not None:
         state.prerender(*prerender)
     conn.send(server.server_address[1])
@@ -116,7 +121,8 @@ class Simulator:
     delimiter
         ``","`` or ``"|"``.
     bom, lowercase_header
-        Lead bodies with a UTF-8 BOM; write the header in lower case.
+        Lead bodies with a UTF-8 BOM; write the header in lower case (same as
+        ``header_case="lower"``).
     culture, customer_key, project_key, client_id, client_secret
         The project and the credentials the simulator accepts.
     token_lifetime
@@ -133,6 +139,44 @@ class Simulator:
         Run the server in a child process ("spawn"), e.g. for benchmarks.
     prerender
         ``(first, last)`` dates whose CSV is rendered before the server answers.
+    port
+        The loopback port to listen on; ``0`` (default) picks a free one. A fixed port gives
+        the same ``base_url`` every run (e.g. for a cache key or a notebook); binding a port
+        in use raises :class:`OSError`.
+    sleep
+        The function that waits (latency, ``slow`` faults, gateway timeouts); thread mode
+        only. Tests pass a recorder to check delays without waiting for them.
+
+    Other Parameters
+    ----------------
+    header_case
+        Drift: the CSV header in ``"pascal"`` (default, as the live service), ``"lower"``
+        (as an older vendor page shows) or ``"upper"`` case.
+    json_key_case
+        Drift: the keys of JSON bodies in ``"pascal"`` (default), ``"camel"`` or ``"lower"`` case.
+    extra_column
+        Drift: the name of an undocumented column appended to every CSV line and JSON object
+        (a region code such as ``westeurope``); ``None`` (default): none.
+    paging_header
+        Drift: the name of the response header that carries the continuation token (default
+        ``continuationToken``); a request may send the token under this name or the
+        documented one.
+    ignore_filters
+        Drift: filters the service accepts but does not apply, by their table names
+        (:data:`~digitalcx_frames.simulator.server.FILTER_NAMES`: ``interactionTypes``,
+        ``mainInteractionType``, ``activeSessionOnly``, ``filterText``, ``includeUserInfo``);
+        an ignored parameter is not even validated, like an unknown one. Ignoring
+        ``mainInteractionType`` or ``includeUserInfo`` ignores both spellings.
+    filter_spelling
+        Which spelling of the two disputed parameters is honoured: ``"any"`` (default: both
+        ``mainInteractionType``/``mainInteractionTypes`` and
+        ``includeUserInfo``/``includeUserinfo``, names case-insensitive), ``"table"`` (only
+        ``mainInteractionType`` and ``includeUserInfo``, case-sensitive) or ``"example"``
+        (only ``mainInteractionTypes`` and ``includeUserinfo``, case-sensitive). The spelling
+        not honoured is ignored like an unknown parameter.
+
+    Gateway timeouts are a :class:`Faults` setting: ``Faults(timeout_hours=6,
+    timeout_delay=120)`` answers 504 to every window longer than 6 h, after 120 s.
     """
 
     def __init__(
@@ -158,6 +202,14 @@ class Simulator:
         clock: Callable[[], float] | None = None,
         process: bool = False,
         prerender: tuple[date, date] | None = None,
+        port: int = 0,
+        sleep: Callable[[float], object] | None = None,
+        header_case: str = "pascal",
+        json_key_case: str = "pascal",
+        extra_column: str | None = None,
+        paging_header: str = "continuationToken",
+        ignore_filters: Iterable[str] = (),
+        filter_spelling: str = "any",
     ) -> None:
         if delimiter not in (",", "|"):
             raise ValueError(f"delimiter must be ',' or '|', not {delimiter!r}")
@@ -180,24 +232,38 @@ class Simulator:
             user_info_rights=user_info_rights,
             unknown_type_rate=unknown_type_rate,
             faults=faults or Faults(),
+            header_case=header_case,
+            json_key_case=json_key_case,
+            extra_column=extra_column,
+            paging_header=paging_header,
+            ignore_filters=frozenset(ignore_filters),
+            filter_spelling=filter_spelling,
         )
+        if not 0 <= port <= 65535:
+            raise ValueError(f"port must be in 0..65535, not {port}")
         self.process = process
-        self._state = State(self.config, today=today, clock=clock or time.time)
+        self._state = State(self.config, today=today, clock=clock or time.time, sleep=sleep)
         self._server: SimulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._child: Any = None
         if process:
-            if clock is not None:
-                raise ValueError("clock= cannot cross into a child process; use advance_time() instead")
+            if clock is not None or sleep is not None:
+                raise ValueError("clock= and sleep= cannot cross into a child process; use advance_time() instead")
             context = multiprocessing.get_context("spawn")
             receiver, sender = context.Pipe(duplex=False)
-            self._child = context.Process(target=_child, args=(self.config, today, prerender, sender), daemon=True)
+            self._child = context.Process(
+                target=_child, args=(self.config, today, prerender, sender, port), daemon=True
+            )
             self._child.start()
             sender.close()
             try:
                 if not receiver.poll(300):
                     raise RuntimeError("the simulator's child process did not start")
-                port = int(receiver.recv())
+                answer = receiver.recv()
+                if isinstance(answer, str):
+                    self._child.join(10)
+                    raise OSError(f"the simulator cannot listen on port {port}: {answer}")
+                port = int(answer)
             except EOFError:
                 raise RuntimeError(
                     "the simulator's child process died while starting; a script that uses process=True "
@@ -208,7 +274,7 @@ class Simulator:
         else:
             if prerender is not None:
                 self._state.prerender(*prerender)
-            self._server = make_server(self._state)
+            self._server = make_server(self._state, port=port)
             port = int(self._server.server_address[1])
             self._thread = threading.Thread(
                 target=self._server.serve_forever,

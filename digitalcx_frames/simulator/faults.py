@@ -73,7 +73,12 @@ class Faults:
     slow_delay
         Seconds a ``slow`` response (random or scripted) waits before answering.
     timeout_hours
-        Windows longer than this many hours answer 504 (``None``: never).
+        Windows longer than this many hours answer 504 (``None``: never), after
+        ``timeout_delay`` seconds, as a gateway that gives up on a slow backend does.
+    timeout_delay
+        Seconds a window-length or window-date 504 waits before it is sent (default 0: at
+        once). The live service's gateway answers after minutes; tests use a fraction of a
+        second, or inject ``sleep=`` into the :class:`Simulator` to record it without waiting.
     timeout_dates
         Full-day windows (00:00 to 00:00 UTC) starting on these dates answer 504.
     seed
@@ -88,5 +93,6 @@ class Faults:
     retry_after: int = 1
     slow_delay: float = 5.0
     timeout_hours: float | None = None
+    timeout_delay: float = 0.0
     timeout_dates: frozenset[date] = field(default_factory=frozenset)
     seed: int | None = None

@@ -23,10 +23,11 @@ from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit
 
 from digitalcx_frames.simulator.data import Day
-from digitalcx_frames.simulator.render import csv_header, csv_lines, full_lines, json_objects
+from digitalcx_frames.simulator.render import csv_header, csv_lines, extra_value, full_lines, json_objects
 from digitalcx_frames.simulator.server import (
     RESOURCE,
     TENANT,
+    Config,
     Filters,
     Reply,
     State,
@@ -219,10 +220,10 @@ class Handler(BaseHTTPRequestHandler):
             if not state.token_ok(self.headers.get("Authorization")):
                 raise Reply(403, "Missing token or token is incorrect")
             if config.faults.latency:
-                state.stopping.wait(config.faults.latency)
+                state.sleep(config.faults.latency)
             fault = state.next_fault()
             if fault == "slow":
-                state.stopping.wait(config.faults.slow_delay)
+                state.sleep(config.faults.slow_delay)
             elif fault in _FAULT_STATUS:
                 code, message = _FAULT_STATUS[fault]
                 retry = {"Retry-After": str(config.faults.retry_after)} if code in (429, 503) else None
@@ -232,7 +233,7 @@ class Handler(BaseHTTPRequestHandler):
                 return
             if customer_key != config.customer_key or project_key != config.project_key:
                 raise Reply(400, f"Customer key {customer_key} with project {project_key} does not exist.")
-            start, end, filters = parse_query(state, params)
+            start, end, filters = parse_query(state, raw)
             self._record(raw, (start.isoformat(), end.isoformat()))
             self._window_timeouts(start, end)
             self._data(params, start, end, filters, fault)
@@ -248,6 +249,8 @@ class Handler(BaseHTTPRequestHandler):
             full_day and start.date() in faults.timeout_dates
         ):
             state.count_fault("504")
+            if faults.timeout_delay:
+                state.sleep(faults.timeout_delay)
             raise Reply(504, "Gateway Timeout")
 
     def _raw_fault(self, fault: str) -> None:
@@ -268,9 +271,9 @@ class Handler(BaseHTTPRequestHandler):
     ) -> None:
         state = self.server.state
         config = state.config
-        key = query_key(params)
+        key = query_key(start, end, filters)
         rows = state.select_cached(key, start, end, filters)
-        token = params.get("continuationtoken")
+        token = params.get(config.paging_header.lower()) or params.get("continuationtoken")
         paging = params.get("paginatedata", "").lower() == "true" or token is not None
         offset = state.read_page_token(token, key) if token else 0
         headers: dict[str, str] = {}
@@ -280,9 +283,9 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(204, b"", "text/csv")
                 return
             if config.end_with_204 or offset + config.page_size < len(rows):
-                headers["continuationToken"] = state.page_token(key, offset + config.page_size)
+                headers[config.paging_header] = state.page_token(key, offset + config.page_size)
             if fault == "repeat_token":
-                headers["continuationToken"] = token or state.page_token(key, 0)
+                headers[config.paging_header] = token or state.page_token(key, 0)
         else:
             page = rows
         user_info = filters.include_user_info and config.user_info_rights
@@ -291,8 +294,8 @@ class Handler(BaseHTTPRequestHandler):
 
         def render() -> bytes:
             if json_body:
-                return b"[" + b",".join(_json_rows(page, user_info)) + b"]"
-            return _csv_body(page, config.delimiter, user_info, fault, config.lowercase_header, config.bom)
+                return b"[" + b",".join(_json_rows(page, user_info, config)) + b"]"
+            return _csv_body(page, config, user_info, fault)
 
         if fault is None:
             body = state.body_cached((key, state.today, offset if paging else -1, json_body, user_info), render)
@@ -348,28 +351,33 @@ class Handler(BaseHTTPRequestHandler):
             self._json(404, {"message": "Not Found"})
 
 
-def _json_rows(page: list[tuple[Day, int]], user_info: bool) -> list[bytes]:
+def _json_rows(page: list[tuple[Day, int]], user_info: bool, config: Config) -> list[bytes]:
     cache: dict[int, list[bytes]] = {}
     out = []
     for day, i in page:
         objects = cache.get(id(day))
         if objects is None:
-            objects = cache[id(day)] = json_objects(day, user_info=user_info)
+            objects = cache[id(day)] = json_objects(
+                day, user_info=user_info, key_case=config.json_key_case, extra_column=config.extra_column
+            )
         out.append(objects[i])
     return out
 
 
-def _csv_body(
-    page: list[tuple[Day, int]], delimiter: str, user_info: bool, fault: str | None, lowercase: bool, bom: bool
-) -> bytes:
-    parts = [csv_header(delimiter, lowercase=lowercase, bom=bom)]
+def _csv_body(page: list[tuple[Day, int]], config: Config, user_info: bool, fault: str | None) -> bytes:
+    delimiter = config.delimiter
+    parts = [csv_header(delimiter, case=config.header_case, bom=config.bom, extra_column=config.extra_column)]
     if fault == "header_only":
         return parts[0]
+    sep = delimiter.encode()
     for day, group in itertools.groupby(page, key=operator.itemgetter(0)):
         lines = full_lines(day, delimiter, user_info=user_info)
-        parts.extend(map(lines.__getitem__, map(operator.itemgetter(1), group)))
+        indices = list(map(operator.itemgetter(1), group))
+        if config.extra_column is None:
+            parts.extend(map(lines.__getitem__, indices))
+        else:  # an undocumented column at the end of every line
+            parts.extend(lines[i][:-2] + sep + extra_value(day, i).encode() + b"\r\n" for i in indices)
     if len(parts) > 1 and fault in ("extra_field", "missing_field", "invalid_utf8"):
-        sep = delimiter.encode()
         day, index = page[0]
         line = parts[1]
         if fault == "extra_field":

@@ -24,7 +24,7 @@ from typing import Final
 from digitalcx_frames.schema import API_COLUMN_NAMES
 from digitalcx_frames.simulator.data import COL, Day, iso_ms
 
-__all__ = ["csv_field", "csv_header", "csv_lines", "full_lines", "json_objects"]
+__all__ = ["csv_field", "csv_header", "csv_lines", "extra_value", "full_lines", "json_objects", "key_name"]
 
 _SENSITIVE: Final = len(API_COLUMN_NAMES) - 2
 _TS: Final = (COL["TimestampStart"], COL["TimestampEnd"])
@@ -39,9 +39,35 @@ def csv_field(text: str, delimiter: str) -> str:
     return text
 
 
-def csv_header(delimiter: str, *, lowercase: bool = False, bom: bool = False) -> bytes:
-    """The header line: the API column names in wire order, CRLF-terminated."""
-    names = [n.lower() for n in API_COLUMN_NAMES] if lowercase else list(API_COLUMN_NAMES)
+def key_name(name: str, case: str) -> str:
+    """An API column name in another case: ``"pascal"`` (as is), ``"camel"``, ``"lower"`` or ``"upper"``.
+
+    >>> [key_name("LogId", case) for case in ("pascal", "camel", "lower", "upper")]
+    ['LogId', 'logId', 'logid', 'LOGID']
+    """
+    if case == "camel":
+        return name[:1].lower() + name[1:]
+    if case == "lower":
+        return name.lower()
+    if case == "upper":
+        return name.upper()
+    return name
+
+
+def extra_value(day: Day, index: int) -> str:
+    """The value of the undocumented extra column (``extra_column=``) in one row: a region code."""
+    return ("westeurope", "northeurope")[int(day.rows[index][0]) % 2]  # type: ignore[call-overload]
+
+
+def csv_header(delimiter: str, *, case: str = "pascal", bom: bool = False, extra_column: str | None = None) -> bytes:
+    r"""The header line: the API column names in wire order (then ``extra_column``), CRLF-terminated.
+
+    >>> csv_header(",", case="upper", extra_column="Region")[-18:]
+    b'VARIABLES,Region\r\n'
+    """
+    names = [key_name(n, case) for n in API_COLUMN_NAMES]
+    if extra_column is not None:
+        names.append(extra_column)
     return ("\ufeff" if bom else "").encode() + (delimiter.join(names) + "\r\n").encode()
 
 
@@ -89,22 +115,27 @@ def full_lines(day: Day, delimiter: str, *, user_info: bool) -> list[bytes]:
     return lines
 
 
-def json_objects(day: Day, *, user_info: bool) -> list[bytes]:
-    """Each row as one compact JSON object (UTF-8), cached on the day."""
-    key = ("json", user_info)
+def json_objects(
+    day: Day, *, user_info: bool, key_case: str = "pascal", extra_column: str | None = None
+) -> list[bytes]:
+    """Each row as one compact JSON object (UTF-8), keys in ``key_case``, cached on the day."""
+    key = ("json", user_info, key_case, extra_column)
     cached = day.cache.get(key)
     if cached is not None:
         return cached  # type: ignore[return-value]
     out: list[bytes] = []
-    for row in day.rows:
+    names = [key_name(n, key_case) for n in API_COLUMN_NAMES]
+    for index, row in enumerate(day.rows):
         obj: dict[str, object] = {}
-        for i, (name, value) in enumerate(zip(API_COLUMN_NAMES, row, strict=True)):
+        for i, (name, value) in enumerate(zip(names, row, strict=True)):
             if i in _TS:
                 obj[name] = iso_ms(int(value))  # type: ignore[call-overload]
             elif i >= _SENSITIVE and not user_info:
                 obj[name] = ""
             else:
                 obj[name] = value
+        if extra_column is not None:
+            obj[extra_column] = extra_value(day, index)
         out.append(json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode())
     day.cache[key] = out
     return out

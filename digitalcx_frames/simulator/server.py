@@ -24,19 +24,51 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
 from digitalcx_frames.flags import KNOWN_BITS
+from digitalcx_frames.schema import API_COLUMN_NAMES
 from digitalcx_frames.simulator.data import COMBOS, Day, generate_day, row_dict
 from digitalcx_frames.simulator.faults import Faults
 from digitalcx_frames.simulator.render import full_lines
 
 _BODY_CACHE_BYTES: Final = 768 * 1024 * 1024
 
-__all__ = ["Config", "Filters", "Reply", "State", "earliest_start", "parse_query", "query_key"]
+__all__ = [
+    "FILTER_NAMES",
+    "FILTER_SPELLINGS",
+    "Config",
+    "Filters",
+    "Reply",
+    "State",
+    "earliest_start",
+    "parse_query",
+    "query_key",
+]
 
 TENANT: Final = "digitalcx.onmicrosoft.com"
 RESOURCE: Final = "https://digitalcx.onmicrosoft.com/external-api"
 FIRST_DAY: Final = date(2024, 12, 15)
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _TRUE: Final = {"true": True, "false": False}
+
+FILTER_NAMES: Final = ("interactionTypes", "mainInteractionType", "activeSessionOnly", "filterText", "includeUserInfo")
+"""The filters a simulator can be told to ignore (``ignore_filters``), by their table spelling."""
+FILTER_SPELLINGS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
+    "any": {
+        "mainInteractionType": ("mainInteractionType", "mainInteractionTypes"),
+        "includeUserInfo": ("includeUserInfo",),
+    },
+    "table": {"mainInteractionType": ("mainInteractionType",), "includeUserInfo": ("includeUserInfo",)},
+    "example": {"mainInteractionType": ("mainInteractionTypes",), "includeUserInfo": ("includeUserinfo",)},
+}
+"""The names honoured for the two parameters the vendor's documents spell two ways.
+
+``"any"`` (default): both spellings, names matched case-insensitively like every other
+parameter. ``"table"`` / ``"example"``: only the spelling of the vendor's table
+(``mainInteractionType``, ``includeUserInfo``) or of its example request
+(``mainInteractionTypes``, ``includeUserinfo``), matched case-sensitively; the other
+spelling is an unknown parameter (ignored, as the service ignores unknown parameters).
+"""
+HEADER_CASES: Final = ("pascal", "lower", "upper")
+JSON_KEY_CASES: Final = ("pascal", "camel", "lower")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +91,32 @@ class Config:
     user_info_rights: bool = True
     unknown_type_rate: float = 0.0
     faults: Faults = field(default_factory=Faults)
+    header_case: str = "pascal"
+    json_key_case: str = "pascal"
+    extra_column: str | None = None
+    paging_header: str = "continuationToken"
+    ignore_filters: frozenset[str] = frozenset()
+    filter_spelling: str = "any"
+
+    def __post_init__(self) -> None:
+        """Check the drift knobs (a typo must not silently mean "no drift")."""
+        if self.header_case not in HEADER_CASES:
+            raise ValueError(f"header_case must be one of {', '.join(HEADER_CASES)}, not {self.header_case!r}")
+        if self.json_key_case not in JSON_KEY_CASES:
+            raise ValueError(f"json_key_case must be one of {', '.join(JSON_KEY_CASES)}, not {self.json_key_case!r}")
+        unknown = set(self.ignore_filters) - set(FILTER_NAMES)
+        if unknown:
+            raise ValueError(f"ignore_filters: unknown {', '.join(sorted(unknown))}; known: {', '.join(FILTER_NAMES)}")
+        if self.filter_spelling not in FILTER_SPELLINGS:
+            raise ValueError(
+                f"filter_spelling must be one of {', '.join(FILTER_SPELLINGS)}, not {self.filter_spelling!r}"
+            )
+        if not self.paging_header or self.extra_column == "":
+            raise ValueError("paging_header and extra_column must not be empty")
+        if self.extra_column is not None and self.extra_column.lower() in {n.lower() for n in API_COLUMN_NAMES}:
+            raise ValueError(f"extra_column {self.extra_column!r} is a documented column")
+        if self.lowercase_header and self.header_case == "pascal":
+            object.__setattr__(self, "header_case", "lower")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,13 +159,21 @@ class Reply(Exception):  # noqa: N818 - an answer, not an error
 class State:
     """Shared state of one running simulator (thread-safe)."""
 
-    def __init__(self, config: Config, *, today: date | None = None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        today: date | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], object] | None = None,
+    ) -> None:
         self.config = config
         self.today_override = today
         self.clock = clock
         self.clock_offset = 0.0
         self.lock = threading.Lock()
         self.stopping = threading.Event()
+        self._sleep = sleep
         self.tokens: dict[str, float] = {}
         self.log: list[dict[str, Any]] = []
         self.fault_counts: Counter[str] = Counter()
@@ -128,6 +194,16 @@ class State:
     def now(self) -> float:
         """Seconds on the token clock (the injected clock plus any advance)."""
         return self.clock() + self.clock_offset
+
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` (latency, slow answers, gateway timeouts).
+
+        The injected sleep, else a wait that :meth:`Simulator.stop` cuts short.
+        """
+        if self._sleep is not None:
+            self._sleep(seconds)
+        else:
+            self.stopping.wait(seconds)
 
     # -- data --------------------------------------------------------------------------------
     def day(self, day: date) -> Day:
@@ -314,10 +390,15 @@ class State:
         return offset
 
 
-def query_key(params: dict[str, str]) -> str:
-    """A short digest of a query's parameters except the continuation token."""
-    items = sorted((k, v) for k, v in params.items() if k != "continuationtoken")
-    return hashlib.sha1(repr(items).encode(), usedforsecurity=False).hexdigest()[:16]
+def query_key(start: datetime, end: datetime, filters: Filters, unit: int = 0) -> str:
+    """A short digest of what a query selects: its window, its parsed filters and its (project, culture).
+
+    Two requests that select the same rows share it (whatever the parameters' spelling or
+    order), so pages, selections and bodies are shared, and a continuation token is only
+    valid for the query that issued it.
+    """
+    text = repr((unit, start.isoformat(), end.isoformat(), filters))
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
 def _parse_time(params: dict[str, str], name: str) -> datetime:
@@ -370,9 +451,22 @@ def _parse_choice(params: dict[str, str], name: str, allowed: tuple[str, ...], d
     return text
 
 
-def parse_query(state: State, params: dict[str, str]) -> tuple[datetime, datetime, Filters]:
-    """Validate the parameters of one interactions request (names already lower-cased)."""
+def _spelled(raw: dict[str, str], params: dict[str, str], spelling: str, name: str) -> dict[str, str]:
+    """The parameters to read ``name`` from: lower-cased names, or only the honoured spelling, exactly."""
+    if spelling == "any":
+        return {n.lower(): params[n.lower()] for n in FILTER_SPELLINGS["any"][name] if n.lower() in params}
+    return {n.lower(): raw[n] for n in FILTER_SPELLINGS[spelling][name] if n in raw}
+
+
+def parse_query(state: State, raw: dict[str, str]) -> tuple[datetime, datetime, Filters]:
+    """Validate the parameters of one interactions request (``raw``: the names as sent).
+
+    Parameter names are matched case-insensitively, except the two disputed spellings when
+    ``filter_spelling`` is not ``"any"``; an ignored filter (``ignore_filters``) is not read
+    at all, like an unknown parameter.
+    """
     config = state.config
+    params = {k.lower(): v for k, v in raw.items()}
     culture = params.get("culture")
     if culture is None or not culture:
         raise Reply(400, "The culture field is required.")
@@ -387,13 +481,17 @@ def parse_query(state: State, params: dict[str, str]) -> tuple[datetime, datetim
     earliest = earliest_start(state.today)
     if start < earliest:
         raise Reply(400, f"Start date cannot be earlier than {earliest:%Y-%m-%dT%H:%M:%SZ}: data is kept for 90 days.")
+    ignored = config.ignore_filters
+    honoured = {name: name not in ignored for name in FILTER_NAMES}
+    main = _spelled(raw, params, config.filter_spelling, "mainInteractionType")
+    user_info = _spelled(raw, params, config.filter_spelling, "includeUserInfo")
     filters = Filters(
-        interaction_types=_parse_mask(params, "interactiontypes"),
-        main_interaction_type=_parse_mask(params, "maininteractiontype", "maininteractiontypes"),
-        active_session_only=_parse_bool(params, "activesessiononly"),
-        filter_text=params.get("filtertext") or None,
+        interaction_types=_parse_mask(params, "interactiontypes") if honoured["interactionTypes"] else None,
+        main_interaction_type=_parse_mask(main, *main) if honoured["mainInteractionType"] else None,
+        active_session_only=_parse_bool(params, "activesessiononly") if honoured["activeSessionOnly"] else False,
+        filter_text=(params.get("filtertext") or None) if honoured["filterText"] else None,
         environment=_parse_choice(params, "environment", ("Production", "Staging"), "Production"),
         session_mode=_parse_choice(params, "sessionMode", ("Public", "Internal", "Test", "Monitor"), "Public"),
-        include_user_info=_parse_bool(params, "includeuserinfo"),
+        include_user_info=_parse_bool(user_info, *user_info) if honoured["includeUserInfo"] else False,
     )
     return start, end, filters
