@@ -1,35 +1,55 @@
 """The continuation-token loop for one window: raw page bodies, in order.
 
-:func:`iter_pages` asks for ``paginateData=true`` and follows the ``continuationToken``
+Paging is a small contract. A :class:`PageCursor` is the immutable state of one window's
+paging (the page asked for next, the token that asks for it, the tokens handed out so far,
+the requests sent): :meth:`PageCursor.advance` returns the next cursor, refuses a token the
+window already had, and refuses to go past :data:`MAX_PAGES` pages. :func:`iter_pages`
+drives it: it asks for ``paginateData=true`` and follows the ``continuationToken``
 *response* header (any spelling) until a response carries none or the server answers 204.
-A token that comes back a second time is an error, never an endless loop. A body cut short
-is asked for again with the same token. With ``prefetch=True`` the request for page k+1
-starts as soon as page k's headers arrive, while page k's body is still being read.
+A body cut short is asked for again with the same token. With ``prefetch=True`` the
+request for page k+1 starts as soon as page k's headers arrive, while page k's body is
+still being read.
 
 Examples
 --------
+>>> cursor = PageCursor(window="w")
+>>> cursor = cursor.advance("t1", attempts=1).advance("t2", attempts=2)
+>>> cursor
+PageCursor(window='w', page=3, tokens=2, attempts=3, done=False)
+>>> try:
+...     cursor.advance("t1", attempts=1)
+... except PagingError as error:
+...     print(error.page, "already used" in str(error))
+3 True
 >>> Page(number=1, body=b"LogId,Culture", continuation_token="abc", status=200, attempts=1)
 Page(number=1, body=<13 bytes>, continuation_token='abc', status=200, attempts=1)
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
 import http.client
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Final
 
 import requests
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
-from digitalcx_frames._http.transport import Client, attempts_of
+from digitalcx_frames._http.transport import Client
 from digitalcx_frames.errors import APIError, NetworkError, WindowTimeoutError
 
-__all__ = ["CONTINUATION_HEADER", "Page", "iter_pages"]
+__all__ = ["CONTINUATION_HEADER", "MAX_PAGES", "Page", "PageCursor", "PagingError", "iter_pages"]
 
-CONTINUATION_HEADER = "continuationToken"
+CONTINUATION_HEADER: Final = "continuationToken"
+MAX_PAGES: Final = 2_000
+"""The most pages one window may have: a day of 200,000 interactions (ten times the busiest
+day seen in the field, ~19,500) at 100 rows a page, the smallest page size seen. A server
+that hands out tokens beyond it is stopped with a :class:`PagingError`."""
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +61,96 @@ _CUT_ERRORS = (
     requests.exceptions.ConnectionError,
     OSError,
 )
+
+
+class PagingError(APIError):
+    """The service's paging went wrong: a repeated token, endless pages, or pages that repeat rows.
+
+    The status is that of the answers (200): the service answered, but its pages cannot be
+    a complete and finite window. What it did is in the message.
+    """
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class PageCursor:
+    """Where one window's paging stands; each step returns a new cursor.
+
+    Attributes
+    ----------
+    window : str
+        The window's label, for errors.
+    max_pages : int
+        The most pages the window may have (:data:`MAX_PAGES`).
+    number : int
+        The 1-based page the next request asks for.
+    token : str or None
+        The continuation token that asks for it (``None``: the first page, or done).
+    used : frozenset of str
+        Every token handed out in this window so far.
+    attempts : int
+        Requests sent for the pages answered so far (retries included).
+    done : bool
+        The last page was answered (no token, or a 204).
+    """
+
+    window: str
+    max_pages: int = MAX_PAGES
+    number: int = 1
+    token: str | None = None
+    used: frozenset[str] = frozenset()
+    attempts: int = 0
+    done: bool = False
+
+    def __repr__(self) -> str:
+        return (
+            f"PageCursor(window={self.window!r}, page={self.number}, tokens={len(self.used)}, "
+            f"attempts={self.attempts}, done={self.done})"
+        )
+
+    def advance(self, next_token: str | None, *, attempts: int) -> PageCursor:
+        """The cursor after the current page was answered with ``next_token`` in ``attempts`` requests.
+
+        Raises
+        ------
+        PagingError
+            ``next_token`` was already handed out in this window, or following it would go
+            past ``max_pages``.
+        ValueError
+            The cursor is already done.
+        """
+        if self.done:
+            raise ValueError("the window's last page was already answered")
+        spent = self.attempts + attempts
+        if next_token is None:
+            return dataclasses.replace(self, token=None, attempts=spent, done=True)
+        if next_token in self.used:
+            raise PagingError(
+                200,
+                "the service sent a continuationToken that was already used in this window; stopping rather than "
+                "looping",
+                window=self.window,
+                page=self.number,
+                attempts=spent,
+            )
+        if self.number >= self.max_pages:
+            raise PagingError(
+                200,
+                f"the service kept handing out continuation tokens: {self.number} pages and still a token, more "
+                f"than the {self.max_pages} pages a window may have; stopping rather than paging without end",
+                window=self.window,
+                page=self.number,
+                attempts=spent,
+            )
+        return dataclasses.replace(
+            self, number=self.number + 1, token=next_token, used=self.used | {next_token}, attempts=spent
+        )
+
+    def query(self, base: Mapping[str, str]) -> dict[str, str]:
+        """The request parameters of the page this cursor asks for."""
+        params = dict(base)
+        if self.token is not None:
+            params[CONTINUATION_HEADER] = self.token
+        return params
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -78,6 +188,10 @@ class _CutBodyError(Exception):
     """The body ended before it was complete."""
 
 
+_Sent = tuple[requests.Response, int]
+"""A response and the number of requests it took."""
+
+
 def iter_pages(
     client: Client,
     url: str,
@@ -87,7 +201,8 @@ def iter_pages(
     window: str,
     prefetch: bool = True,
     max_body_retries: int = 2,
-) -> Iterator[Page]:
+    max_pages: int = MAX_PAGES,
+) -> Generator[Page, None, None]:
     """Yield the pages of one window, following continuation tokens.
 
     Parameters
@@ -106,6 +221,8 @@ def iter_pages(
         Ask for the next page while the current body is read (at most one request ahead).
     max_body_retries
         How many times a page whose body was cut short is asked for again.
+    max_pages
+        The most pages the window may have.
 
     Yields
     ------
@@ -114,64 +231,66 @@ def iter_pages(
 
     Raises
     ------
+    PagingError
+        The service repeated a continuation token, or handed out more than ``max_pages``.
     APIError
-        The service repeated a continuation token (or any error of :meth:`Client.get`).
+        Any error of :meth:`Client.get`.
     NetworkError
         A body kept arriving cut short.
     """
     base = {key: value for key, value in params.items() if key.casefold() != CONTINUATION_HEADER.casefold()}
     base["paginateData"] = "true"
 
-    def request(token: str | None, number: int) -> requests.Response:
-        query = dict(base)
-        if token is not None:
-            query[CONTINUATION_HEADER] = token
-        return client.get(url, query, accept=accept, window=window, page=number)
+    def request(cursor: PageCursor) -> _Sent:
+        return _get(client, url, cursor.query(base), accept=accept, window=window, page=cursor.number)
 
-    used: set[str] = set()
-    pending: Future[requests.Response] | None = None
+    cursor = PageCursor(window=window, max_pages=max_pages)
+    pending: Future[_Sent] | None = None
     response: requests.Response | None = None
-    token: str | None = None
-    number = 1
     try:
-        response = request(None, number)
+        response, attempts = request(cursor)
         while True:
             if response.status_code == 204:
-                log.debug("window %s page %d: HTTP 204, no more data", window, number)
+                log.debug("window %s page %d: HTTP 204, no more data", window, cursor.number)
                 return
-            next_token = _continuation_token(response)
-            _check_unused(next_token, used, window=window, page=number)
-            if prefetch and next_token is not None:
-                used.add(next_token)
-                pending = client.executor.submit(request, next_token, number + 1)
+            ahead = cursor.advance(_continuation_token(response), attempts=attempts)  # refuses a used token
+            if prefetch and not ahead.done:
+                pending = client.executor.submit(request, ahead)
             body, attempts, response = _read_page(
-                response, functools.partial(request, token, number), max_body_retries, window=window, number=number
+                response,
+                functools.partial(request, cursor),
+                attempts,
+                max_body_retries,
+                window=window,
+                number=cursor.number,
             )
             status = response.status_code
-            read_token = _continuation_token(response)
+            following = cursor.advance(_continuation_token(response), attempts=attempts)
             response = None
-            if read_token != next_token:
+            if following.token != ahead.token and pending is not None:
                 # The page was asked for again and the answer that was read points elsewhere: follow it.
-                log.debug("window %s page %d: the re-read page carries another continuation token", window, number)
-                if pending is not None:
-                    _discard(pending)
-                    pending = None
-                    used.discard(next_token or "")
-                _check_unused(read_token, used, window=window, page=number)
-                next_token = read_token
+                log.debug("window %s page %d: the re-read page carries another token", window, cursor.number)
+                _discard(pending)
+                pending = None
             log.debug(
-                "window %s page %d: %d bytes, HTTP %d, %d attempt(s)", window, number, len(body), status, attempts
+                "window %s page %d: %d bytes, HTTP %d, %d attempt(s)",
+                window,
+                cursor.number,
+                len(body),
+                status,
+                attempts,
             )
-            yield Page(number=number, body=body, continuation_token=next_token, status=status, attempts=attempts)
-            if next_token is None:
+            yield Page(
+                number=cursor.number, body=body, continuation_token=following.token, status=status, attempts=attempts
+            )
+            if following.done:
                 return
-            token, number = next_token, number + 1
+            cursor = following
             if pending is not None:
                 future, pending = pending, None
-                response = future.result()
+                response, attempts = future.result()
             else:
-                used.add(token)
-                response = request(token, number)
+                response, attempts = request(cursor)
     finally:
         if response is not None:
             response.close()
@@ -179,18 +298,36 @@ def iter_pages(
             _discard(pending)
 
 
-def _check_unused(token: str | None, used: set[str], *, window: str, page: int) -> None:
-    """Raise when the service hands out a continuation token this window already followed."""
-    if token is not None and token in used:
-        raise APIError(
-            200,
-            "the service sent a continuationToken that was already used in this window; stopping rather than looping",
-            window=window,
-            page=page,
-        )
+def _get(client: Client, url: str, query: Mapping[str, str], *, accept: str, window: str, page: int) -> _Sent:
+    """One GET through ``client``: the response and how many requests it took.
+
+    ``Client.get`` gives the attempt count beside the response (a reply with ``.response``
+    and ``.attempts``, or a ``(response, attempts)`` pair); a transport that returns the
+    response alone is still understood (its count then read from the response).
+    """
+    answer: object = client.get(url, query, accept=accept, window=window, page=page)
+    if isinstance(answer, tuple) and len(answer) == 2:
+        response, attempts = answer
+    elif isinstance(answer, requests.Response):
+        response, attempts = answer, _recorded_attempts(answer)
+    else:
+        response, attempts = getattr(answer, "response", None), getattr(answer, "attempts", None)
+    if not isinstance(response, requests.Response) or not isinstance(attempts, int):
+        raise TypeError(f"Client.get returned {type(answer).__name__}, not a response and its attempt count")
+    return response, attempts
 
 
-def _discard(future: Future[requests.Response]) -> None:
+def _recorded_attempts(response: requests.Response) -> int:
+    """The attempt count a transport that returns the response alone left on it (1 if none)."""
+    recorded = getattr(response, "_dcx_attempts", None)
+    if isinstance(recorded, int):
+        return recorded
+    retries = getattr(response.raw, "retries", None)
+    history = getattr(retries, "history", ())
+    return len(history) + 1
+
+
+def _discard(future: Future[_Sent]) -> None:
     """Cancel a prefetch, or close its response once it arrives."""
     if not future.cancel():
         future.add_done_callback(_close_result)
@@ -198,14 +335,14 @@ def _discard(future: Future[requests.Response]) -> None:
 
 def _read_page(
     response: requests.Response,
-    again: Callable[[], requests.Response],
+    again: Callable[[], _Sent],
+    attempts: int,
     max_body_retries: int,
     *,
     window: str,
     number: int,
 ) -> tuple[bytes, int, requests.Response]:
     """Read the body, asking for the same page again when it is cut short. Closes every response."""
-    attempts = attempts_of(response)
     retries = 0
     try:
         while True:
@@ -228,8 +365,8 @@ def _read_page(
                 retries += 1
                 log.debug("window %s page %d: body cut short (%s); asking again", window, number, reason)
                 response.close()
-                response = again()
-                attempts += attempts_of(response)
+                response, more = again()
+                attempts += more
                 if response.status_code == 204:
                     raise NetworkError(
                         "the page answered 204 when asked again after a cut body",
@@ -259,14 +396,21 @@ def _read_body(response: requests.Response) -> bytes:
 
 
 def _continuation_token(response: requests.Response) -> str | None:
-    """The ``continuationToken`` response header (requests' headers are case-insensitive)."""
+    """The ``continuationToken`` response header (requests' headers are case-insensitive).
+
+    ``http.client`` decodes header bytes as ISO-8859-1; a token the service sent as UTF-8 is
+    turned back into the text those bytes spell, so that it goes back (UTF-8 encoded in the
+    query) with exactly the bytes it came with.
+    """
     value = response.headers.get(CONTINUATION_HEADER)
     if value is None:
         return None
     value = value.strip()
+    with contextlib.suppress(UnicodeError):  # not UTF-8 bytes: sent back as read
+        value = value.encode("latin-1").decode("utf-8")
     return value or None
 
 
-def _close_result(future: Future[requests.Response]) -> None:
+def _close_result(future: Future[_Sent]) -> None:
     if not future.cancelled() and future.exception() is None:
-        future.result().close()
+        future.result()[0].close()

@@ -140,7 +140,7 @@ def test_prefetch_asks_exactly_one_page_ahead(client: Client, sim: Simulator) ->
     pages = iter_pages(client, url, params(sim), accept="text/csv", window=WINDOW, prefetch=True)
     first = next(pages)
     assert len(sim.interaction_requests) <= 2
-    pages.close()  # type: ignore[attr-defined]  # iter_pages is a generator
+    pages.close()
     client.executor.shutdown(wait=True)  # let the prefetched request finish (its response is then closed)
     sent = sim.interaction_requests
     assert len(sent) == 2, "one request ahead, no more"
@@ -153,7 +153,7 @@ def test_without_prefetch_one_request_per_page_taken(client: Client, sim: Simula
     pages = iter_pages(client, url, params(sim), accept="text/csv", window=WINDOW, prefetch=False)
     next(pages)
     assert len(sim.interaction_requests) == 1
-    pages.close()  # type: ignore[attr-defined]
+    pages.close()
     assert connections_checked_out(client) == 0
 
 
