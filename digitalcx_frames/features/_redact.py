@@ -51,6 +51,10 @@ pattern cannot recognise; numbers of fewer than 6 digits; ``log_id``, timestamps
 culture; ids inside other JSON columns (``articles``, ``faqs_found``,
 ``generative_ai_sources``, ``article_ids``, ``dialog_paths``), which hold the project's own
 content. Read a sample of the output before you share it.
+
+JSON columns decoded by ``read_interactions(..., decode_json=True)`` (Struct and List
+dtypes) get the same treatment: they are encoded to JSON text, redacted, and decoded back
+to their own dtype.
 """
 
 from __future__ import annotations
@@ -106,14 +110,15 @@ SCRUB_PATTERNS: Final[tuple[tuple[str, str, str], ...]] = (
 """``(what, regular expression, replacement)``, applied in this order (Rust ``regex`` syntax)."""
 
 _ID_IN_JSON: Final[dict[str, tuple[str, ...]]] = {
-    "feedback_info": (r'"originatingInteractionId"\s*:\s*"',),
-    "linkclick_info": (r'"originatingInteractionId"\s*:\s*"',),
+    "feedback_info": (r'"originating_?interaction_?id"\s*:\s*"',),
+    "linkclick_info": (r'"originating_?interaction_?id"\s*:\s*"',),
     "output_metadata": (
-        r'"key"\s*:\s*"conversation_id"\s*,\s*"value"\s*:\s*"',
-        r'"conversation_id"\s*:\s*"',
+        r'"key"\s*:\s*"conversation_?id"\s*,\s*"value"\s*:\s*"',
+        r'"conversation_?id"\s*:\s*"',
     ),
 }
-"""Per JSON column, the text that leads up to an id value (keys matched case-insensitively)."""
+"""Per JSON column, the text that leads up to an id value (keys matched case-insensitively,
+camelCase or snake_case, as in the wire text or in a column decoded with ``decode_json=True``)."""
 
 _BLAKE2B_KEY_BYTES: Final = 64
 _TO_LETTERS: Final = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
@@ -158,6 +163,16 @@ def _hash_in_json(name: str, lead: str, key: bytes) -> pl.Expr:
     found = parts.struct.field("id")
     spliced = pl.concat_str(parts.struct.field("pre"), _hash_ids(found, key), parts.struct.field("post"))
     return pl.when(found.is_not_null()).then(spliced).otherwise(pl.col(name)).alias(name)
+
+
+def _encode(name: str) -> pl.Expr:
+    """A decoded (Struct/List) JSON column as JSON text ``{"<name>": ...}``."""
+    return pl.struct(pl.col(name)).struct.json_encode().alias(name)
+
+
+def _decode(name: str, dtype: pl.DataType) -> pl.Expr:
+    """The inverse of :func:`_encode`: back to the column's own dtype."""
+    return pl.col(name).str.json_decode(pl.Struct({name: dtype})).struct.field(name).alias(name)
 
 
 def scrub(expr: pl.Expr) -> pl.Expr:
@@ -263,6 +278,12 @@ def redact(
             f"redact() takes a Polars DataFrame or LazyFrame or a pandas DataFrame, not {type(frame).__name__}"
         )
     have = lazy.collect_schema()
+    nested = {
+        name: have[name]
+        for name in dict.fromkeys([*SCRUBBED_COLUMNS, *_ID_IN_JSON])
+        if name in have and isinstance(have[name], pl.Struct | pl.List)
+    }
+    lazy = lazy.with_columns(_encode(name) for name in nested)
     if hash_ids:
         hashed = [_hash_ids(pl.col(name), key).alias(name) for name in ID_COLUMNS if name in have]
         lazy = lazy.with_columns(hashed)
@@ -278,4 +299,5 @@ def redact(
         lazy = lazy.with_columns(
             scrub(pl.col(name).cast(pl.String)).alias(name) for name in SCRUBBED_COLUMNS if name in have
         )
+    lazy = lazy.with_columns(_decode(name, dtype) for name, dtype in nested.items())
     return fx.restore(lazy, frame)
