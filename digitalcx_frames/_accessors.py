@@ -18,19 +18,48 @@ Examples
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import polars as pl
 from pandas.api.types import is_integer_dtype, is_object_dtype, is_string_dtype
 
-from digitalcx_frames import flag_ops
-from digitalcx_frames.flag_ops import FlagLike, UnknownPolicy
+# The functions themselves (not ``flag_ops.x``): the examples copied into each method's
+# docstring run with this module's globals when the doctests run.
+from digitalcx_frames.flag_ops import (
+    FlagLike,
+    UnknownPolicy,
+    from_names,
+    has,
+    has_any,
+    names,
+    one_hot,
+    unknown_names,
+    with_one_hot,
+)
 
 __all__: list[str] = []
 
 NAMESPACE = "dcx"
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _delegates(function: Callable[..., Any], first: str) -> Callable[[_Method], _Method]:
+    """Give a ``.dcx`` method the full documentation of the function it calls.
+
+    ``help(pl.col("x").dcx.has)`` then shows the parameters, returns and examples of
+    :func:`digitalcx_frames.flag_ops.has`, after one line that says how the two relate.
+    """
+
+    def decorate(method: _Method) -> _Method:
+        text = inspect.cleandoc(function.__doc__ or "")
+        method.__doc__ = f"``.dcx.{method.__name__}(...)`` is ``flag_ops.{function.__name__}({first}, ...)``.\n\n{text}"
+        return method
+
+    return decorate
 
 
 class ExprFlags:
@@ -39,25 +68,29 @@ class ExprFlags:
     def __init__(self, expr: pl.Expr) -> None:
         self._expr = expr
 
+    @_delegates(has, "expr")
     def has(self, flag: FlagLike) -> pl.Expr:
-        """See :func:`digitalcx_frames.flag_ops.has`."""
-        return flag_ops.has(self._expr, flag)
+        return has(self._expr, flag)
 
+    @_delegates(has_any, "expr")
     def has_any(self, flag: FlagLike) -> pl.Expr:
-        """See :func:`digitalcx_frames.flag_ops.has_any`."""
-        return flag_ops.has_any(self._expr, flag)
+        return has_any(self._expr, flag)
 
+    @_delegates(names, "expr")
     def names(self) -> pl.Expr:
-        """See :func:`digitalcx_frames.flag_ops.names`."""
-        return flag_ops.names(self._expr)
+        return names(self._expr)
 
+    @_delegates(one_hot, "expr")
     def one_hot(self, *, prefix: str = "is_") -> pl.Expr:
-        """See :func:`digitalcx_frames.flag_ops.one_hot`."""
-        return flag_ops.one_hot(self._expr, prefix=prefix)
+        return one_hot(self._expr, prefix=prefix)
 
+    @_delegates(from_names, "expr")
     def from_names(self, *, unknown: UnknownPolicy = "raise") -> pl.Expr:
-        """See :func:`digitalcx_frames.flag_ops.from_names`."""
-        return flag_ops.from_names(self._expr, unknown=unknown)
+        return from_names(self._expr, unknown=unknown)
+
+    @_delegates(unknown_names, "expr")
+    def unknown_names(self) -> pl.Expr:
+        return unknown_names(self._expr)
 
 
 class SeriesFlags:
@@ -66,29 +99,29 @@ class SeriesFlags:
     def __init__(self, series: pl.Series) -> None:
         self._series = series
 
+    @_delegates(has, "series")
     def has(self, flag: FlagLike) -> pl.Series:
-        """See :func:`digitalcx_frames.flag_ops.has`."""
-        return flag_ops.has(self._series, flag)
+        return has(self._series, flag)
 
+    @_delegates(has_any, "series")
     def has_any(self, flag: FlagLike) -> pl.Series:
-        """See :func:`digitalcx_frames.flag_ops.has_any`."""
-        return flag_ops.has_any(self._series, flag)
+        return has_any(self._series, flag)
 
+    @_delegates(names, "series")
     def names(self) -> pl.Series:
-        """See :func:`digitalcx_frames.flag_ops.names`."""
-        return flag_ops.names(self._series)
+        return names(self._series)
 
+    @_delegates(one_hot, "series")
     def one_hot(self, *, prefix: str = "is_") -> pl.Series:
-        """See :func:`digitalcx_frames.flag_ops.one_hot`."""
-        return flag_ops.one_hot(self._series, prefix=prefix)
+        return one_hot(self._series, prefix=prefix)
 
+    @_delegates(from_names, "series")
     def from_names(self, *, unknown: UnknownPolicy = "raise") -> pl.Series:
-        """See :func:`digitalcx_frames.flag_ops.from_names`."""
-        return flag_ops.from_names(self._series, unknown=unknown)
+        return from_names(self._series, unknown=unknown)
 
+    @_delegates(unknown_names, "series")
     def unknown_names(self) -> dict[str, int]:
-        """See :func:`digitalcx_frames.flag_ops.unknown_names`."""
-        return flag_ops.unknown_names(self._series)
+        return unknown_names(self._series)
 
 
 class PandasSeriesFlags:
@@ -111,29 +144,29 @@ class PandasSeriesFlags:
             )
         self._series = series
 
+    @_delegates(has, "series")
     def has(self, flag: FlagLike) -> pd.Series[Any]:
-        """See :func:`digitalcx_frames.flag_ops.has`."""
-        return flag_ops.has(self._series, flag)
+        return has(self._series, flag)
 
+    @_delegates(has_any, "series")
     def has_any(self, flag: FlagLike) -> pd.Series[Any]:
-        """See :func:`digitalcx_frames.flag_ops.has_any`."""
-        return flag_ops.has_any(self._series, flag)
+        return has_any(self._series, flag)
 
+    @_delegates(names, "series")
     def names(self) -> pd.Series[Any]:
-        """See :func:`digitalcx_frames.flag_ops.names`."""
-        return flag_ops.names(self._series)
+        return names(self._series)
 
+    @_delegates(one_hot, "series")
     def one_hot(self, *, prefix: str = "is_") -> pd.DataFrame:
-        """See :func:`digitalcx_frames.flag_ops.one_hot`."""
-        return flag_ops.one_hot(self._series, prefix=prefix)
+        return one_hot(self._series, prefix=prefix)
 
+    @_delegates(from_names, "series")
     def from_names(self, *, unknown: UnknownPolicy = "raise") -> pd.Series[Any]:
-        """See :func:`digitalcx_frames.flag_ops.from_names`."""
-        return flag_ops.from_names(self._series, unknown=unknown)
+        return from_names(self._series, unknown=unknown)
 
+    @_delegates(unknown_names, "series")
     def unknown_names(self) -> dict[str, int]:
-        """See :func:`digitalcx_frames.flag_ops.unknown_names`."""
-        return flag_ops.unknown_names(self._series)
+        return unknown_names(self._series)
 
 
 class PandasFrameFlags:
@@ -142,9 +175,9 @@ class PandasFrameFlags:
     def __init__(self, frame: pd.DataFrame) -> None:
         self._frame = frame
 
+    @_delegates(with_one_hot, "frame")
     def one_hot(self, column: str = "all_interaction_types", *, prefix: str = "is_") -> pd.DataFrame:
-        """See :func:`digitalcx_frames.flag_ops.with_one_hot`."""
-        return flag_ops.with_one_hot(self._frame, column, prefix=prefix)
+        return with_one_hot(self._frame, column, prefix=prefix)
 
 
 def _register() -> None:

@@ -24,6 +24,9 @@ Examples
 from __future__ import annotations
 
 import functools
+import os
+import sys
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any, Final, Literal, TypeAlias, overload
@@ -33,6 +36,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from digitalcx_frames.errors import DataWarning
 from digitalcx_frames.flags import KNOWN_BITS, InteractionType
 
 __all__ = [
@@ -145,7 +149,14 @@ def has(masks: pl.Series, flag: FlagLike) -> pl.Series: ...
 @overload
 def has(masks: pd.Series[Any], flag: FlagLike) -> pd.Series[Any]: ...
 def has(masks: pl.Expr | pl.Series | pd.Series[Any] | str, flag: FlagLike) -> pl.Expr | pl.Series | pd.Series[Any]:
-    """Whether every bit of ``flag`` is set in each mask.
+    """Whether each mask holds ALL the types of ``flag`` (use :func:`has_any` for any of them).
+
+    ``has(masks, ["QA", "Feedback"])`` is true only where a row is both a QA and a Feedback
+    interaction; ``read_interactions(interaction_types=["QA", "Feedback"])`` and
+    :func:`has_any` keep rows that are either. On a Series (Polars or pandas), a list of
+    several types that matches no row while :func:`has_any` would match some warns once
+    (:class:`~digitalcx_frames.errors.DataWarning`); an expression cannot see its rows, so
+    it does not.
 
     Parameters
     ----------
@@ -165,13 +176,42 @@ def has(masks: pl.Expr | pl.Series | pd.Series[Any] | str, flag: FlagLike) -> pl
     >>> import polars as pl
     >>> has(pl.Series([10, 2, None], dtype=pl.UInt16), ["QA", "Dialog"]).to_list()
     [True, False, None]
+    >>> has_any(pl.Series([10, 2, None], dtype=pl.UInt16), ["QA", "Dialog"]).to_list()
+    [True, True, None]
     """
     value = int(InteractionType.coerce(flag, allow_unknown=True))
     checked = _integer_masks("has", lambda expr: (expr & value) == value)
     result: pl.Expr | pl.Series | pd.Series[Any] = _dispatch(
         masks, lambda e: e.pipe_with_dtype(checked), _pandas_series
     )
+    several = not isinstance(flag, str | int) and value.bit_count() > 1  # a list of names: the trap
+    if several and isinstance(masks, pl.Series | pd.Series) and not isinstance(result, pl.Expr):
+        _warn_if_all_is_empty(result, masks, value)
     return result
+
+
+def _warn_if_all_is_empty(result: pl.Series | pd.Series[Any], masks: pl.Series | pd.Series[Any], value: int) -> None:
+    """Warn when ``has`` of several types matched nothing but ``has_any`` would have."""
+    if bool(result.any()):
+        return
+    if not bool(has_any(masks, value).any()):
+        return
+    names = InteractionType(value).api_names()
+    warnings.warn(
+        f"has(..., {names}) matched no row: it keeps rows that are ALL of {names} at once. "
+        f"For rows that are ANY of them (as interaction_types= does), use has_any(..., {names})",
+        DataWarning,
+        stacklevel=_outside_stacklevel(),
+    )
+
+
+def _outside_stacklevel() -> int:
+    """The ``stacklevel`` of the first frame outside this package (the user's line)."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    return level
 
 
 @overload
@@ -181,7 +221,23 @@ def has_any(masks: pl.Series, flag: FlagLike) -> pl.Series: ...
 @overload
 def has_any(masks: pd.Series[Any], flag: FlagLike) -> pd.Series[Any]: ...
 def has_any(masks: pl.Expr | pl.Series | pd.Series[Any] | str, flag: FlagLike) -> pl.Expr | pl.Series | pd.Series[Any]:
-    """Whether any bit of ``flag`` is set in each mask (the API's overlap rule).
+    """Whether each mask holds ANY of the types of ``flag`` (use :func:`has` for all of them).
+
+    The rule of ``read_interactions(interaction_types=...)``: ``has_any(masks, ["QA",
+    "Feedback"])`` is true where a row is a QA or a Feedback interaction (or both).
+
+    Parameters
+    ----------
+    masks
+        Integer masks: an expression or column name, a Polars Series or a pandas Series.
+    flag
+        The types to test, in any spelling :meth:`InteractionType.coerce` accepts
+        (``InteractionType.UNKNOWN`` allowed).
+
+    Returns
+    -------
+    pl.Expr, pl.Series or pandas Series
+        Boolean (pandas: nullable ``boolean``); null where the mask is null.
 
     Examples
     --------
@@ -212,7 +268,16 @@ def names(masks: pl.Expr | pl.Series | pd.Series[Any] | str) -> pl.Expr | pl.Ser
     """The API names of the known bits of each mask, in bit order.
 
     ``UNKNOWN`` and bits outside the known ten are left out, as in
-    :meth:`InteractionType.api_names`.
+    :meth:`InteractionType.api_names`: a mask keeps only that an unknown type was there
+    (the ``UNKNOWN`` bit, 1<<15), never its name. The names of unknown types are seen only
+    through :func:`unknown_names`, on a column that still holds names (the API's
+    ``AllInteractionTypes`` text, e.g. of :func:`~digitalcx_frames.read_export`, or
+    ``main_interaction_type``).
+
+    Parameters
+    ----------
+    masks
+        Integer masks: an expression or column name, a Polars Series or a pandas Series.
 
     Returns
     -------
@@ -266,6 +331,19 @@ def one_hot(
     ``is_generative_ai``), in bit order. A null mask gives a null struct (null fields
     once unnested; pandas: ``<NA>`` in every column).
 
+    Parameters
+    ----------
+    masks
+        Integer masks: an expression or column name, a Polars Series or a pandas Series.
+    prefix
+        Put before each field's name.
+
+    Returns
+    -------
+    pl.Expr, pl.Series or pandas DataFrame
+        A ``Struct`` of ``Boolean`` fields (pandas: a frame of nullable ``boolean`` columns
+        on the Series' index).
+
     Examples
     --------
     >>> import polars as pl
@@ -301,6 +379,20 @@ def with_one_hot(
     frame: pl.DataFrame | pl.LazyFrame | pd.DataFrame, column: str, *, prefix: str = "is_"
 ) -> pl.DataFrame | pl.LazyFrame | pd.DataFrame:
     """A new frame with the boolean columns of :func:`one_hot` appended.
+
+    Parameters
+    ----------
+    frame
+        A Polars DataFrame or LazyFrame, or a pandas DataFrame; it is not modified.
+    column
+        The column of integer masks (``"all_interaction_types"`` in a frame of this library).
+    prefix
+        Put before each new column's name (``is_qa``, ``is_dialog`` ...).
+
+    Returns
+    -------
+    pl.DataFrame, pl.LazyFrame or pandas DataFrame
+        The same kind of frame with one boolean column per known type appended.
 
     Examples
     --------
@@ -414,6 +506,11 @@ def from_names(
         ``"flag"``: it sets the ``UNKNOWN`` bit (``1 << 15``) instead; count such names
         with :func:`unknown_names`.
 
+    Returns
+    -------
+    pl.Expr, pl.Series or pandas Series
+        ``UInt16`` masks (pandas: nullable ``UInt16``); null where the row is null.
+
     Examples
     --------
     >>> import polars as pl
@@ -450,30 +547,80 @@ def _pandas_decode_text(array: pa.Array, like: pd.Series[Any], policy: UnknownPo
     return _aligned(decoded, like, pd.UInt16Dtype())
 
 
-def unknown_names(texts: pl.Series | pd.Series[Any]) -> dict[str, int]:
-    """The names in a column that are not interaction types, with the number of rows holding each.
+@overload
+def unknown_names(texts: pl.Expr | str) -> pl.Expr: ...
+@overload
+def unknown_names(texts: pl.Series | pd.Series[Any]) -> dict[str, int]: ...
+def unknown_names(texts: pl.Expr | pl.Series | pd.Series[Any] | str) -> pl.Expr | dict[str, int]:
+    """The names in a column of type names that are not interaction types.
 
-    Reading a frame uses this to warn once per unknown name with its count.
+    A mask cannot hold them (see :func:`names`); this is where they are found, on a column
+    of names: JSON text as the API sends ``AllInteractionTypes``, ``List(String)``, or single
+    names such as ``main_interaction_type``.
+
+    Parameters
+    ----------
+    texts
+        A Polars or pandas Series, or a Polars expression or column name.
+
+    Returns
+    -------
+    dict or pl.Expr
+        For a Series: each unknown name with the number of rows holding it. For an
+        expression: ``List(String)``, the sorted unknown names of each row (empty where
+        there are none, null where the row is null), for use in ``select``/``with_columns``.
 
     Examples
     --------
     >>> import polars as pl
     >>> unknown_names(pl.Series(['["QA","Smalltalk"]', '["Smalltalk"]', '["Dialog"]', None]))
     {'Smalltalk': 2}
+    >>> df = pl.DataFrame({"types": ['["QA","Smalltalk"]', '["Dialog"]', None]})
+    >>> df.select(unknown_names("types"))["types"].to_list()
+    [['Smalltalk'], [], None]
     """
+    if isinstance(texts, str):
+        texts = pl.col(texts)
+    if isinstance(texts, pl.Expr):
+        return texts.map_batches(_unknown_of_each_row, return_dtype=_NAMES_DTYPE)
     series = _from_pandas(texts) if isinstance(texts, pd.Series) else texts
-    dtype = series.dtype
-    if isinstance(dtype, pl.Categorical | pl.Enum):
-        series = series.cast(pl.String)
+    series, texts_of = _names_column(series)
     if series.dtype == _NAMES_DTYPE:
         series = series.list.unique().explode().drop_nulls()
-        texts_of: Callable[[str], str] = lambda name: f"[{_json_string(name)}]"  # noqa: E731
-    elif series.dtype == pl.String:
-        texts_of = lambda text: text  # noqa: E731
-    else:
-        raise TypeError(f"unknown_names() needs a String or List(String) column, got dtype {series.dtype}")
     counts: Counter[str] = Counter()
     for value, count in series.drop_nulls().value_counts().iter_rows():
         for name in set(InteractionType.from_api_names_lenient(texts_of(value))[1]):
             counts[name] += count
     return dict(counts)
+
+
+def _names_column(series: pl.Series) -> tuple[pl.Series, Callable[[str], str]]:
+    """``series`` as String or List(String), and how one of its values becomes API text."""
+    if isinstance(series.dtype, pl.Categorical | pl.Enum):
+        series = series.cast(pl.String)
+    if series.dtype == _NAMES_DTYPE:
+        return series, lambda name: f"[{_json_string(name)}]"
+    if series.dtype == pl.String:
+        return series, lambda text: text
+    raise TypeError(f"unknown_names() needs a String or List(String) column, got dtype {series.dtype}")
+
+
+def _unknown_of_each_row(series: pl.Series) -> pl.Series:
+    """The sorted unknown names of each row, decoding each distinct value once."""
+    series, texts_of = _names_column(series)
+    if series.dtype == _NAMES_DTYPE:
+        distinct = series.explode().drop_nulls().unique().to_list()
+        unknown = [name for name in distinct if InteractionType.from_api_names_lenient(texts_of(name))[1]]
+        kept = series.list.eval(pl.element().filter(pl.element().is_in(unknown)).unique().sort())
+        return kept.alias(series.name)
+    distinct = series.drop_nulls().unique().to_list()
+    table = pl.DataFrame(
+        {
+            "text": pl.Series(distinct, dtype=pl.String),
+            "unknown": pl.Series(
+                [sorted(set(InteractionType.from_api_names_lenient(text)[1])) for text in distinct], dtype=_NAMES_DTYPE
+            ),
+        }
+    )
+    joined = series.alias("text").to_frame().join(table, on="text", how="left", maintain_order="left")
+    return joined["unknown"].alias(series.name)

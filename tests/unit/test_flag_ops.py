@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 import digitalcx_frames._accessors
 from digitalcx_frames import flag_ops
+from digitalcx_frames.errors import DataWarning
 from digitalcx_frames.flag_ops import _decode_distinct  # the path taken on a 64-bit hash collision
 from digitalcx_frames.flags import InteractionType, InteractionTypeError
 from tests.strategies import json_text, mask_columns, masks, name_lists
@@ -334,3 +335,87 @@ def test_the_collision_fallback_decodes_like_the_fast_path() -> None:
     expected = [10, None, 0, 1 << 15, 10]
     assert _decode_distinct(texts, "flag").to_list() == expected
     assert flag_ops.from_names(texts, unknown="flag").to_list() == expected
+
+
+# --------------------------------------------------------------------------- the has/has_any trap (issue 14 item 10)
+
+
+def test_the_first_docstring_lines_say_all_and_any() -> None:
+    assert "ALL" in (flag_ops.has.__doc__ or "").splitlines()[0]
+    assert "ANY" in (flag_ops.has_any.__doc__ or "").splitlines()[0]
+
+
+@pytest.mark.parametrize("kind", ["polars", "pandas"])
+def test_has_of_several_names_that_matches_nothing_warns_once_and_names_has_any(kind: str) -> None:
+    values = [2, 8, None]  # a QA row and a Feedback row, none that is both
+    masks_in: Any = pl.Series(values, dtype=pl.UInt16) if kind == "polars" else pd.Series(values, dtype="UInt16")
+    with pytest.warns(DataWarning, match=r"ALL of \['QA', 'Feedback'\].*has_any") as caught:
+        result = masks_in.dcx.has(["QA", "Feedback"])
+    assert len(caught) == 1
+    assert caught[0].filename == __file__  # it points at the user's line, not the library's
+    assert _python(result[0]) is False
+
+
+@pytest.mark.parametrize(
+    ("values", "flag"),
+    [
+        ([10, 8], ["QA", "Dialog"]),  # a row has both: not empty
+        ([1, 4], ["QA", "Dialog"]),  # has_any would be empty too: nothing to point out
+        ([2, 8], "QA"),  # one name
+        ([2, 8], 10),  # a mask given as a number is deliberate
+        ([], ["QA", "Dialog"]),
+    ],
+)
+def test_has_does_not_warn_when_the_trap_is_not_there(values: list[int], flag: Any) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        flag_ops.has(pl.Series(values, dtype=pl.UInt16), flag)
+        flag_ops.has(pd.Series(values, dtype="UInt16"), flag)
+        pl.DataFrame({"m": pl.Series(values, dtype=pl.UInt16)}).select(dcx(pl.col("m")).has(flag))
+
+
+# --------------------------------------------------------------------------- help() on .dcx (issue 11 item 8)
+
+NAMESPACES = [
+    (dcx(pl.col("m")), ["has", "has_any", "names", "one_hot", "from_names", "unknown_names"]),
+    (dcx(pl.Series("m", [2], dtype=pl.UInt16)), ["has", "has_any", "names", "one_hot", "from_names", "unknown_names"]),
+    (pd.Series([2], dtype="UInt16").dcx, ["has", "has_any", "names", "one_hot", "from_names", "unknown_names"]),
+    (pd.DataFrame({"all_interaction_types": pd.array([2], dtype="UInt16")}).dcx, ["one_hot"]),
+]
+
+
+@pytest.mark.parametrize(("namespace", "methods"), NAMESPACES)
+def test_help_on_a_dcx_method_shows_the_full_documentation(namespace: Any, methods: list[str]) -> None:
+    import pydoc
+
+    for method in methods:
+        target = "with_one_hot" if type(namespace).__name__ == "PandasFrameFlags" else method
+        function = getattr(flag_ops, target)
+        shown = pydoc.render_doc(getattr(namespace, method), renderer=pydoc.plaintext)  # type: ignore[attr-defined]
+        assert f"flag_ops.{target}(" in shown
+        for section in ("Returns", "Examples", ">>> "):
+            assert section in shown, (method, section)
+        assert function.__doc__.strip().splitlines()[0] in shown
+
+
+# --------------------------------------------------------------------------- unknown names (issue 14 item 9)
+
+
+def test_polars_expressions_get_unknown_names_of_each_row() -> None:
+    frame = pl.DataFrame(
+        {
+            "text": ['["QA","Smalltalk"]', '["Dialog"]', None, '["Zz","Smalltalk","Zz"]'],
+            "lists": [["QA", "Smalltalk"], ["Dialog"], None, ["Zz", "Smalltalk"]],
+        }
+    )
+    out = frame.lazy().select(dcx(pl.col("text")).unknown_names(), flag_ops.unknown_names("lists")).collect()
+    expected = [["Smalltalk"], [], None, ["Smalltalk", "Zz"]]
+    assert out["text"].to_list() == expected
+    assert out["lists"].to_list() == expected
+    assert out.schema == pl.Schema({"text": pl.List(pl.String), "lists": pl.List(pl.String)})
+    assert dcx(frame["text"]).unknown_names() == {"Smalltalk": 2, "Zz": 1}
+
+
+def test_names_documents_that_unknown_types_are_seen_only_through_unknown_names() -> None:
+    assert "unknown_names" in (flag_ops.names.__doc__ or "")
+    assert "unknown_names" in (dcx(pl.col("m")).names.__doc__ or "")
