@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
@@ -125,6 +125,13 @@ class Simulator:
         ``header_case="lower"``).
     culture, customer_key, project_key, client_id, client_secret
         The project and the credentials the simulator accepts.
+    projects, cultures
+        Several projects, and several cultures of each project: every (project, culture)
+        pair is its own stream of seeded rows and LogIds (LogIds unique over all of them),
+        with ``rows_per_day`` rows a day each. When given, the first of each replaces
+        ``project_key`` / ``culture``; the first pair's rows are those of a simulator with
+        only that project and culture (LogIds aside). A culture the project does not have
+        is a 400, like an unknown project.
     token_lifetime
         Seconds a token lives (``expires_in``, sent as a string).
     user_info_rights
@@ -210,6 +217,8 @@ class Simulator:
         paging_header: str = "continuationToken",
         ignore_filters: Iterable[str] = (),
         filter_spelling: str = "any",
+        projects: Sequence[str] = (),
+        cultures: Sequence[str] = (),
     ) -> None:
         if delimiter not in (",", "|"):
             raise ValueError(f"delimiter must be ',' or '|', not {delimiter!r}")
@@ -238,6 +247,8 @@ class Simulator:
             paging_header=paging_header,
             ignore_filters=frozenset(ignore_filters),
             filter_spelling=filter_spelling,
+            projects=tuple(projects),
+            cultures=tuple(cultures),
         )
         if not 0 <= port <= 65535:
             raise ValueError(f"port must be in 0..65535, not {port}")
@@ -249,28 +260,7 @@ class Simulator:
         if process:
             if clock is not None or sleep is not None:
                 raise ValueError("clock= and sleep= cannot cross into a child process; use advance_time() instead")
-            context = multiprocessing.get_context("spawn")
-            receiver, sender = context.Pipe(duplex=False)
-            self._child = context.Process(
-                target=_child, args=(self.config, today, prerender, sender, port), daemon=True
-            )
-            self._child.start()
-            sender.close()
-            try:
-                if not receiver.poll(300):
-                    raise RuntimeError("the simulator's child process did not start")
-                answer = receiver.recv()
-                if isinstance(answer, str):
-                    self._child.join(10)
-                    raise OSError(f"the simulator cannot listen on port {port}: {answer}")
-                port = int(answer)
-            except EOFError:
-                raise RuntimeError(
-                    "the simulator's child process died while starting; a script that uses process=True "
-                    "must guard its entry point with `if __name__ == '__main__':` (multiprocessing spawn)"
-                ) from None
-            finally:
-                receiver.close()
+            port = self._start_child(today, prerender, port)
         else:
             if prerender is not None:
                 self._state.prerender(*prerender)
@@ -290,14 +280,41 @@ class Simulator:
         self.client_id = client_id
         self.client_secret = client_secret
         self.customer_key = customer_key
-        self.project_key = project_key
-        self.culture = culture
+        self.project_key = self.config.project_key
+        self.culture = self.config.culture
+        self.project_keys: tuple[str, ...] = self.config.project_keys
+        """Every project served (``project_key`` first)."""
+        self.cultures: tuple[str, ...] = self.config.culture_names
+        """Every culture of each project (``culture`` first)."""
         self.connection: Connection = {
             "client_id": client_id,
             "client_secret": client_secret,
             "base_url": self.base_url,
             "token_url": self.token_url,
         }
+
+    def _start_child(self, today: date | None, prerender: tuple[date, date] | None, port: int) -> int:
+        """Start the server in a spawned child process; returns its port."""
+        context = multiprocessing.get_context("spawn")
+        receiver, sender = context.Pipe(duplex=False)
+        self._child = context.Process(target=_child, args=(self.config, today, prerender, sender, port), daemon=True)
+        self._child.start()
+        sender.close()
+        try:
+            if not receiver.poll(300):
+                raise RuntimeError("the simulator's child process did not start")
+            answer = receiver.recv()
+            if isinstance(answer, str):
+                self._child.join(10)
+                raise OSError(f"the simulator cannot listen on port {port}: {answer}")
+            return int(answer)
+        except EOFError:
+            raise RuntimeError(
+                "the simulator's child process died while starting; a script that uses process=True "
+                "must guard its entry point with `if __name__ == '__main__':` (multiprocessing spawn)"
+            ) from None
+        finally:
+            receiver.close()
 
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> Simulator:
@@ -420,8 +437,12 @@ class Simulator:
         environment: str = "Production",
         session_mode: str = "Public",
         include_user_info: bool = False,
+        project_key: str | None = None,
+        culture: str | None = None,
     ) -> list[dict[str, object]]:
         """The rows the endpoint serves for ``[start, end)`` and these filters, in wire order.
+
+        ``project_key`` and ``culture`` (default: the first of each) choose the stream.
 
         Keys are API column names; values are Python values: ``LogId`` int, ``SessionIsActive``
         bool, timestamps aware UTC datetimes (millisecond precision), ``AllInteractionTypes``
@@ -437,7 +458,13 @@ class Simulator:
             session_mode=session_mode,
             include_user_info=include_user_info,
         )
-        return self._state.expected(start.astimezone(UTC), end.astimezone(UTC), filters)
+        config = self.config
+        project = config.project_key if project_key is None else project_key
+        name = config.culture if culture is None else culture
+        if project not in config.project_keys or name not in config.culture_names:
+            raise ValueError(f"no project {project!r} with culture {name!r} in this simulator")
+        unit = config.unit(project, name)
+        return self._state.expected(start.astimezone(UTC), end.astimezone(UTC), filters, unit)
 
 
 def serve_forever(*, port: int = 8765, host: str = "127.0.0.1", today: date | None = None, **options: Any) -> None:
@@ -451,6 +478,9 @@ def serve_forever(*, port: int = 8765, host: str = "127.0.0.1", today: date | No
     unknown = set(options) - known
     if unknown:
         raise TypeError(f"unknown simulator options: {', '.join(sorted(unknown))}")
+    for name in ("projects", "cultures", "ignore_filters"):
+        if name in options:
+            options[name] = (frozenset if name == "ignore_filters" else tuple)(options[name])
     config = Config(**options)
     state = State(config, today=today)
     server = make_server(state, host, port)
@@ -462,8 +492,8 @@ def serve_forever(*, port: int = 8765, host: str = "127.0.0.1", today: date | No
         ("DIGITALCX_CLIENT_ID", config.client_id),
         ("DIGITALCX_CLIENT_SECRET", config.client_secret),
         ("customer_key", config.customer_key),
-        ("project_key", config.project_key),
-        ("culture", config.culture),
+        ("project_key", ",".join(config.project_keys)),
+        ("culture", ",".join(config.culture_names)),
     ):
         print(f"  export {name}={value}" if name.startswith("DIGITALCX_") else f"  {name}={value}", flush=True)
     print("Press Ctrl+C to stop.", file=sys.stderr, flush=True)

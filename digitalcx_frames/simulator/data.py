@@ -182,6 +182,8 @@ _KINDS: Final = ("QA", "Dialog", "TransactionalDialog", "GenerativeAI", "FaqClic
 _KIND_CUM: Final = tuple(itertools.accumulate((55, 12, 6, 10, 8, 9)))
 _METADATA_JSON: Final = {kind: _dumps([{"key": "source", "value": kind}]) for kind in _KINDS}
 _COMBO_CUM: Final = tuple(itertools.accumulate(_COMBO_WEIGHTS))
+_COMBOS_RANGE: Final = range(len(COMBOS))
+_HOURS: Final = range(24)
 _HOUR_CUM: Final = tuple(itertools.accumulate(_HOUR_WEIGHTS))
 
 
@@ -196,40 +198,29 @@ def _types_text(names: list[str], rng: random.Random) -> str:
     return "[ " + ", ".join(f'"{n}"' for n in names) + "]"
 
 
-def generate_day(
-    day: date,
-    *,
-    seed: int,
-    rows_per_day: int,
-    culture: str,
-    unknown_type_rate: float = 0.0,
-) -> Day:
-    """Generate the rows of one UTC day, exactly ``rows_per_day`` of them, sorted.
+_Raw = tuple[int, int, list[object], int, bool, list[str], str]
+"""One generated row before sorting: (TimestampStart ms, sequence, values, combo, active, type names, main type)."""
 
-    Parameters
-    ----------
-    day
-        The UTC day.
-    seed
-        The simulator's seed; the day's generator is seeded by ``(seed, day)``.
-    rows_per_day
-        Exact number of rows of the day (before filters).
-    culture
-        The project's culture, written in the ``Culture`` column.
-    unknown_type_rate
-        Fraction of rows that carry the unknown type name ``"Smalltalk"`` (default none).
-    """
-    rng = random.Random(f"digitalcx-simulator:{seed}:{day.isoformat()}")
-    day_ms = int((datetime(day.year, day.month, day.day, tzinfo=UTC) - _EPOCH).total_seconds() * 1000)
-    end_ms = day_ms + _DAY_MS
-    raw: list[tuple[int, int, list[object], int, bool, list[str], str]] = []
-    hours = range(24)
-    combos = range(len(COMBOS))
-    session_info = _dumps(
-        {"userAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64)", "ip": "#IpAddress#", "language": culture}
-    )
+LATE_SESSION_ROWS: Final = 250
+"""One session a day starts in the last 20 minutes of the UTC day and runs past midnight per
+this many ``rows_per_day`` (none below it), so that sessions cross midnight."""
+
+
+class _Sessions:
+    """Generates whole sessions into ``raw``, drawing from one random generator."""
+
+    def __init__(self, rng: random.Random, culture: str, unknown_type_rate: float) -> None:
+        self.rng = rng
+        self.culture = culture
+        self.unknown_type_rate = unknown_type_rate
+        self.raw: list[_Raw] = []
+        self.session_info = _dumps(
+            {"userAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64)", "ip": "#IpAddress#", "language": culture}
+        )
+        self.english_share = 0.9 if culture.lower().startswith("en") else 0.3
 
     def add(
+        self,
         session: str,
         active: bool,
         combo: int,
@@ -243,8 +234,9 @@ def generate_day(
         output: object = "",
         **extra: object,
     ) -> str:
+        """Append one row; returns its InteractionUuid."""
+        rng = self.rng
         iuuid = str(interaction) if interaction is not None else _uuid(rng)
-        ts = min(ts, end_ms - 1)
         end = ts + 15 + int(rng.random() * 2500)
         values: list[object] = [
             0,
@@ -254,7 +246,7 @@ def generate_day(
             active,
             ts,
             end,
-            culture,
+            self.culture,
             main,
             "",
             value,
@@ -263,29 +255,33 @@ def generate_day(
         ]
         for name, item in extra.items():
             values[COL[name]] = item
-        if unknown_type_rate and rng.random() < unknown_type_rate:
+        if self.unknown_type_rate and rng.random() < self.unknown_type_rate:
             names = [*names, _UNKNOWN_NAME]
             if rng.random() < 0.3:
                 main = _UNKNOWN_NAME
                 values[COL["MainInteractionType"]] = main
         values[COL["AllInteractionTypes"]] = _types_text(names, rng)
-        raw.append((ts, len(raw), values, combo, active, names, main))
+        self.raw.append((ts, len(self.raw), values, combo, active, names, main))
         return iuuid
 
-    while len(raw) < rows_per_day:
-        combo = rng.choices(combos, cum_weights=_COMBO_CUM)[0]
-        hour = rng.choices(hours, cum_weights=_HOUR_CUM)[0]
-        ts = day_ms + hour * 3_600_000 + rng.randrange(3_600_000)
+    def session(self, ts: int, end_ms: int, *, combo: int | None = None, active: bool | None = None) -> None:
+        """One session starting at ``ts``; rows at or after ``end_ms`` are not generated."""
+        rng = self.rng
+        add = self.add
+        if combo is None:
+            combo = rng.choices(_COMBOS_RANGE, cum_weights=_COMBO_CUM)[0]
         session = _uuid(rng)
-        active = rng.random() < 0.72
-        english = rng.random() < 0.3
+        if active is None:
+            active = rng.random() < 0.72
+        english = rng.random() < self.english_share
         pool = _QA_EN if english else _QA_NL
         common: dict[str, object] = {
             "Pages": rng.choice(_PAGE_JSON),
             "Contexts": rng.choice(_CONTEXT_JSON),
-            "AdditionalSessionInfo": session_info,
+            "AdditionalSessionInfo": self.session_info,
             "Variables": rng.choice(_VARIABLES_JSON),
         }
+        ts = min(ts, end_ms - 1)
 
         def step(ts: int) -> int:
             return ts + rng.randint(2_000, _SESSION_TIMEOUT_MS - 5_000)  # earlier rows may be 3 s later
@@ -295,7 +291,7 @@ def generate_day(
             names = ["Event", "DataRetrieval"] if rng.random() < 0.4 else ["Event"]
             add(session, active, combo, ts, "Event", names, value=event, output="", **common)
             ts += rng.randint(50, 3_000)
-        if rng.random() < 0.7:
+        if rng.random() < 0.7 and ts < end_ms:
             faqs = ",".join(f'{{"id":{rng.randint(1, 80)},"question":{_jstr(q)}}}' for q, _ in rng.sample(pool, 3))
             add(session, active, combo, ts, "DataRetrieval", ["DataRetrieval"], FaqsFound=f"[{faqs}]", **common)
             ts += rng.randint(50, 3_000)
@@ -314,7 +310,7 @@ def generate_day(
                     ArticleIds=_dumps([f"dn-{dialog_id}-1"]),
                     **common,
                 )
-            continue
+            return
         for _ in range(rng.randint(1, 6)):
             ts = step(ts)
             if ts >= end_ms:
@@ -364,7 +360,7 @@ def generate_day(
                     session,
                     active,
                     combo,
-                    ts + rng.randint(1, 40),
+                    min(ts + rng.randint(1, 40), end_ms - 1),
                     "Dialog",
                     ["Dialog"],
                     interaction=origin,
@@ -413,12 +409,98 @@ def generate_day(
                     )
             if rng.random() < 0.25:
                 shown = ",".join(f'{{"id":{rng.randint(1, 80)},"question":{_jstr(q)}}}' for q, _ in rng.sample(pool, 2))
-                add(session, active, combo, ts + 5, "DataRetrieval", ["DataRetrieval"], FaqsFound=f"[{shown}]")
+                add(
+                    session,
+                    active,
+                    combo,
+                    min(ts + 5, end_ms - 1),
+                    "DataRetrieval",
+                    ["DataRetrieval"],
+                    FaqsFound=f"[{shown}]",
+                )
 
-    del raw[rows_per_day:]
+
+def _day_ms(day: date) -> int:
+    return int((datetime(day.year, day.month, day.day, tzinfo=UTC) - _EPOCH).total_seconds() * 1000)
+
+
+def _late_sessions(day: date, *, seed: int, stream: str, rows_per_day: int, culture: str, rate: float) -> list[_Raw]:
+    """The sessions that start in the last minutes of ``day`` and run past midnight.
+
+    Drawn from their own generator, seeded by ``(seed, stream, day)``, so that both days they
+    touch get the same rows without generating each other.
+    """
+    count = rows_per_day // LATE_SESSION_ROWS
+    if not count:
+        return []
+    gen = _Sessions(random.Random(f"digitalcx-simulator:{seed}:{stream}:{day.isoformat()}:late"), culture, rate)
+    next_day_ms = _day_ms(day) + _DAY_MS
+    for _ in range(count):
+        start = next_day_ms - gen.rng.randint(30_000, 20 * 60_000)
+        gen.session(start, next_day_ms + _DAY_MS, combo=0, active=True)
+    return gen.raw
+
+
+def generate_day(
+    day: date,
+    *,
+    seed: int,
+    rows_per_day: int,
+    culture: str,
+    unknown_type_rate: float = 0.0,
+    stream: str = "",
+    slot: tuple[int, int] = (0, 1),
+) -> Day:
+    """Generate the rows of one UTC day, exactly ``rows_per_day`` of them, sorted.
+
+    Parameters
+    ----------
+    day
+        The UTC day.
+    seed
+        The simulator's seed; the day's generator is seeded by ``(seed, stream, day)``.
+    rows_per_day
+        Exact number of rows of the day (before filters).
+    culture
+        The culture written in the ``Culture`` column (``en...``: mostly English text).
+    unknown_type_rate
+        Fraction of rows that carry the unknown type name ``"Smalltalk"`` (default none).
+    stream
+        Names the (project, culture) the rows belong to; each stream has its own rows. ``""``
+        (the simulator's first project and culture) keeps the seeds of a single-project simulator.
+    slot
+        ``(index, count)`` of the stream among the simulator's streams: LogIds of a day are
+        interleaved by stream, so they are unique over every project and culture.
+
+    Examples
+    --------
+    >>> one = generate_day(date(2026, 11, 1), seed=0, rows_per_day=40, culture="nl")
+    >>> two = generate_day(date(2026, 11, 1), seed=0, rows_per_day=40, culture="en", stream="sales/en", slot=(1, 2))
+    >>> len(two.rows), set(one.ts).isdisjoint(two.ts), two.rows[0][COL["Culture"]]
+    (40, True, 'en')
+    """
+    key = f"{seed}:{day.isoformat()}" if not stream else f"{seed}:{stream}:{day.isoformat()}"
+    rng = random.Random(f"digitalcx-simulator:{key}")
+    day_ms = _day_ms(day)
+    end_ms = day_ms + _DAY_MS
+    late = functools.partial(
+        _late_sessions, seed=seed, stream=stream, rows_per_day=rows_per_day, culture=culture, rate=unknown_type_rate
+    )
+    carried = [item for item in late(day - timedelta(days=1)) if day_ms <= item[0] < end_ms]
+    carried += [item for item in late(day) if item[0] < end_ms]
+    del carried[rows_per_day:]
+    gen = _Sessions(rng, culture, unknown_type_rate)
+    target = rows_per_day - len(carried)
+    while len(gen.raw) < target:
+        hour = rng.choices(_HOURS, cum_weights=_HOUR_CUM)[0]
+        gen.session(day_ms + hour * 3_600_000 + rng.randrange(3_600_000), end_ms)
+    raw = gen.raw
+    del raw[target:]
+    raw.extend((ts, len(raw) + i, *rest) for i, (ts, _, *rest) in enumerate(carried))  # type: ignore[misc]
     raw.sort(key=lambda item: (item[0], item[1]))
+    index, count = slot
     day_index = (day - date(2024, 1, 1)).days
-    base = 5_000_000_000 + day_index * 1_000_000  # ~5.3e9 in 2025, like the live service
+    base = 5_000_000_000 + (day_index * count + index) * 1_000_000  # ~5.3e9 in 2025, like the live service
     out = Day(day, [], [], [], [], [], [], [])
     for rank, (ts, _, values, combo, active, names, main) in enumerate(raw):
         values[0] = base + rank * 2 + rng.randint(0, 1)

@@ -231,12 +231,12 @@ class Handler(BaseHTTPRequestHandler):
             elif fault in ("html_200", "empty_200", "broken_chunked"):
                 self._raw_fault(fault)
                 return
-            if customer_key != config.customer_key or project_key != config.project_key:
+            if customer_key != config.customer_key or project_key not in config.project_keys:
                 raise Reply(400, f"Customer key {customer_key} with project {project_key} does not exist.")
-            start, end, filters = parse_query(state, raw)
+            start, end, filters, unit = parse_query(state, raw, project_key)
             self._record(raw, (start.isoformat(), end.isoformat()))
             self._window_timeouts(start, end)
-            self._data(params, start, end, filters, fault)
+            self._data(params, start, end, filters, fault, unit)
         except Reply as reply:
             self._json(reply.status, {"message": reply.message}, reply.headers)
 
@@ -267,12 +267,12 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _data(
-        self, params: dict[str, str], start: datetime, end: datetime, filters: Filters, fault: str | None
+        self, params: dict[str, str], start: datetime, end: datetime, filters: Filters, fault: str | None, unit: int
     ) -> None:
         state = self.server.state
         config = state.config
-        key = query_key(start, end, filters)
-        rows = state.select_cached(key, start, end, filters)
+        key = query_key(start, end, filters, unit)
+        rows = state.select_cached(key, start, end, filters, unit)
         token = params.get(config.paging_header.lower()) or params.get("continuationtoken")
         paging = params.get("paginatedata", "").lower() == "true" or token is not None
         offset = state.read_page_token(token, key) if token else 0

@@ -97,6 +97,30 @@ class Config:
     paging_header: str = "continuationToken"
     ignore_filters: frozenset[str] = frozenset()
     filter_spelling: str = "any"
+    projects: tuple[str, ...] = ()
+    cultures: tuple[str, ...] = ()
+    traffic: str = "flat"
+    malformed_rate: float = 0.0
+
+    @property
+    def project_keys(self) -> tuple[str, ...]:
+        """Every project the simulator serves (``project_key`` first)."""
+        return self.projects or (self.project_key,)
+
+    @property
+    def culture_names(self) -> tuple[str, ...]:
+        """Every culture of every project (``culture`` first)."""
+        return self.cultures or (self.culture,)
+
+    def unit(self, project_key: str, culture: str) -> int:
+        """The index of a (project, culture) stream: projects in order, then cultures."""
+        return self.project_keys.index(project_key) * len(self.culture_names) + self.culture_names.index(culture)
+
+    def stream(self, unit: int) -> tuple[str, str, str]:
+        """``(label, project_key, culture)`` of a stream; the first stream's label is ``""``."""
+        project, culture = divmod(unit, len(self.culture_names))
+        key, name = self.project_keys[project], self.culture_names[culture]
+        return ("" if unit == 0 else f"{key}/{name}"), key, name
 
     def __post_init__(self) -> None:
         """Check the drift knobs (a typo must not silently mean "no drift")."""
@@ -115,6 +139,17 @@ class Config:
             raise ValueError("paging_header and extra_column must not be empty")
         if self.extra_column is not None and self.extra_column.lower() in {n.lower() for n in API_COLUMN_NAMES}:
             raise ValueError(f"extra_column {self.extra_column!r} is a documented column")
+        for label, names in (("projects", self.projects), ("cultures", self.cultures)):
+            if len(set(names)) != len(names) or not all(names):
+                raise ValueError(f"{label} must be distinct, non-empty names: {names!r}")
+        if self.projects and self.projects[0] != self.project_key:
+            object.__setattr__(self, "project_key", self.projects[0])
+        if self.cultures and self.cultures[0] != self.culture:
+            object.__setattr__(self, "culture", self.cultures[0])
+        if self.traffic not in ("flat", "realistic"):
+            raise ValueError(f"traffic must be 'flat' or 'realistic', not {self.traffic!r}")
+        if not 0 <= self.malformed_rate <= 1:
+            raise ValueError(f"malformed_rate must be in 0..1, not {self.malformed_rate!r}")
         if self.lowercase_header and self.header_case == "pascal":
             object.__setattr__(self, "header_case", "lower")
 
@@ -179,8 +214,8 @@ class State:
         self.fault_counts: Counter[str] = Counter()
         self.scripted: deque[str] = deque()
         self.fault_rng = random.Random(config.faults.seed if config.faults.seed is not None else config.seed)
-        self._days: dict[date, Day] = {}
-        self._day_locks: dict[date, threading.Lock] = {}
+        self._days: dict[tuple[int, date], Day] = {}
+        self._day_locks: dict[tuple[int, date], threading.Lock] = {}
         self._selections: OrderedDict[tuple[str, date], list[tuple[Day, int]]] = OrderedDict()
         self._bodies: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
         self._body_bytes = 0
@@ -206,24 +241,28 @@ class State:
             self.stopping.wait(seconds)
 
     # -- data --------------------------------------------------------------------------------
-    def day(self, day: date) -> Day:
-        """The rows of one UTC day, generated once and cached."""
-        found = self._days.get(day)
+    def day(self, day: date, unit: int = 0) -> Day:
+        """The rows of one UTC day of one (project, culture) stream, generated once and cached."""
+        found = self._days.get((unit, day))
         if found is not None:
             return found
         with self.lock:
-            day_lock = self._day_locks.setdefault(day, threading.Lock())
+            day_lock = self._day_locks.setdefault((unit, day), threading.Lock())
         with day_lock:
-            found = self._days.get(day)
+            found = self._days.get((unit, day))
             if found is None:
+                config = self.config
+                stream, _, culture = config.stream(unit)
                 found = generate_day(
                     day,
-                    seed=self.config.seed,
-                    rows_per_day=self.config.rows_per_day,
-                    culture=self.config.culture,
-                    unknown_type_rate=self.config.unknown_type_rate,
+                    seed=config.seed,
+                    rows_per_day=config.rows_per_day,
+                    culture=culture,
+                    unknown_type_rate=config.unknown_type_rate,
+                    stream=stream,
+                    slot=(unit, len(config.project_keys) * len(config.culture_names)),
                 )
-                self._days[day] = found
+                self._days[(unit, day)] = found
                 gc.freeze()  # a day is millions of long-lived objects: keep them out of every GC pass
             return found
 
@@ -231,12 +270,13 @@ class State:
         """Generate and render the CSV of every day from ``first`` to ``last`` inclusive."""
         day = first
         while day <= last:
-            full_lines(self.day(day), self.config.delimiter, user_info=False)
-            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            self.select(start, start + timedelta(days=1), Filters())  # builds the default selection index
+            for unit in range(len(self.config.project_keys) * len(self.config.culture_names)):
+                full_lines(self.day(day, unit), self.config.delimiter, user_info=False)
+                start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+                self.select(start, start + timedelta(days=1), Filters(), unit)  # builds the default selection index
             day += timedelta(days=1)
 
-    def select(self, start: datetime, end: datetime, filters: Filters) -> list[tuple[Day, int]]:
+    def select(self, start: datetime, end: datetime, filters: Filters, unit: int = 0) -> list[tuple[Day, int]]:
         """The rows of ``[start, end)`` that pass ``filters``, ordered by (TimestampStart, LogId)."""
         combo = (filters.environment, filters.session_mode)
         if combo not in COMBOS or end <= start:
@@ -248,7 +288,7 @@ class State:
         day = start.date()
         last = (end - timedelta(milliseconds=1)).date()
         while day <= min(last, self.today):  # days after "today" have no data yet
-            data = self.day(day)
+            data = self.day(day, unit)
             key = ("combo", combo_index)
             pair: Any = data.cache.get(key)
             if pair is None:  # the rows of one (environment, sessionMode), and their timestamps
@@ -268,7 +308,9 @@ class State:
             day += timedelta(days=1)
         return out
 
-    def select_cached(self, key: str, start: datetime, end: datetime, filters: Filters) -> list[tuple[Day, int]]:
+    def select_cached(
+        self, key: str, start: datetime, end: datetime, filters: Filters, unit: int = 0
+    ) -> list[tuple[Day, int]]:
         """:meth:`select`, remembered per query (``key``) and today, so that pages reuse it."""
         cache_key = (key, self.today)
         with self.lock:
@@ -276,7 +318,7 @@ class State:
             if found is not None:
                 self._selections.move_to_end(cache_key)
                 return found
-        rows = self.select(start, end, filters)
+        rows = self.select(start, end, filters, unit)
         with self.lock:
             self._selections[cache_key] = rows
             while len(self._selections) > 128:
@@ -303,10 +345,10 @@ class State:
                 self._body_bytes -= len(dropped)
         return body
 
-    def expected(self, start: datetime, end: datetime, filters: Filters) -> list[dict[str, object]]:
+    def expected(self, start: datetime, end: datetime, filters: Filters, unit: int = 0) -> list[dict[str, object]]:
         """Ground truth: the selected rows as dicts of Python values."""
         rows = []
-        for data, i in self.select(start, end, filters):
+        for data, i in self.select(start, end, filters, unit):
             row = row_dict(data, i)
             if not (filters.include_user_info and self.config.user_info_rights):
                 row["AdditionalSessionInfo"] = ""
@@ -458,7 +500,7 @@ def _spelled(raw: dict[str, str], params: dict[str, str], spelling: str, name: s
     return {n.lower(): raw[n] for n in FILTER_SPELLINGS[spelling][name] if n in raw}
 
 
-def parse_query(state: State, raw: dict[str, str]) -> tuple[datetime, datetime, Filters]:
+def parse_query(state: State, raw: dict[str, str], project_key: str) -> tuple[datetime, datetime, Filters, int]:
     """Validate the parameters of one interactions request (``raw``: the names as sent).
 
     Parameter names are matched case-insensitively, except the two disputed spellings when
@@ -470,8 +512,8 @@ def parse_query(state: State, raw: dict[str, str]) -> tuple[datetime, datetime, 
     culture = params.get("culture")
     if culture is None or not culture:
         raise Reply(400, "The culture field is required.")
-    if culture != config.culture:  # case-sensitive
-        raise Reply(400, f"Culture {culture} does not exist for project {config.project_key}.")
+    if culture not in config.culture_names:  # case-sensitive
+        raise Reply(400, f"Culture {culture} does not exist for project {project_key}.")
     start = _parse_time(params, "startDate")
     end = _parse_time(params, "endDate")
     if end < start:
@@ -494,4 +536,4 @@ def parse_query(state: State, raw: dict[str, str]) -> tuple[datetime, datetime, 
         session_mode=_parse_choice(params, "sessionMode", ("Public", "Internal", "Test", "Monitor"), "Public"),
         include_user_info=_parse_bool(user_info, *user_info) if honoured["includeUserInfo"] else False,
     )
-    return start, end, filters
+    return start, end, filters, config.unit(project_key, culture)
