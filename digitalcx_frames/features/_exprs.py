@@ -1,20 +1,23 @@
 """The building blocks of :mod:`digitalcx_frames.features`: frame conversion and Polars expressions.
 
-Private. Everything here is vectorised: JSON fields are read with
-``str.json_path_match`` and type names with ``replace_strict``; no per-row Python.
+Private. Everything here is vectorised: JSON columns are decoded to their declared dtypes
+(:mod:`digitalcx_frames.features._json`) and type names are looked up once per distinct
+name in THE one table of :mod:`digitalcx_frames.flags`; no per-row Python.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
-from typing import Final, TypeVar
+from typing import Final
 
 import pandas as pd
 import polars as pl
-import pyarrow as pa
 
-from digitalcx_frames.flags import API_NAMES, InteractionType
-from digitalcx_frames.schema import polars_schema
+from digitalcx_frames.features import _json
+from digitalcx_frames.features._frames import FrameT, native, rewrap
+from digitalcx_frames.flags import InteractionType, InteractionTypeError
+from digitalcx_frames.schema import json_dtypes, polars_schema, to_pandas
 
 __all__ = [
     "ANSWER_EXCLUDED",
@@ -29,15 +32,15 @@ __all__ = [
     "feedback_score",
     "feedback_target",
     "main_bit",
+    "native",
     "normalised_question",
     "reactions",
     "restore",
+    "rewrap",
     "to_lazy",
-    "to_pandas",
     "type_counts",
 ]
 
-FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame, pd.DataFrame)
 
 _T = InteractionType
 NON_USER: Final = int(_T.EVENT | _T.DATA_RETRIEVAL)
@@ -51,32 +54,32 @@ TYPE_SUFFIXES: Final = tuple((member.name or "").lower() for member in Interacti
 """``event`` … ``generative_ai``: the suffixes of the ``n_<type>`` and ``is_<type>`` columns, in bit order."""
 
 
-def _norm(name: str) -> str:
-    return "".join(ch for ch in name.casefold() if ch not in " -_")
+@functools.cache
+def bit_of_name(name: str) -> int:
+    """The bit of one main-type name from THE table in :mod:`digitalcx_frames.flags`; 0 if unknown."""
+    try:
+        return int(InteractionType.from_api_name(name))
+    except InteractionTypeError:
+        return 0
 
 
-_BIT_OF_NAME: Final = {
-    **{_norm(name): int(member) for name, member in zip(API_NAMES, InteractionType.known(), strict=True)},
-    **{_norm(member.name or ""): int(member) for member in InteractionType.known()},
-    **{_norm(name) + "s": int(member) for name, member in zip(API_NAMES, InteractionType.known(), strict=True)},
-    "tdialog": int(_T.TRANSACTIONAL_DIALOG),
-    "tdialogs": int(_T.TRANSACTIONAL_DIALOG),
-}
+def _bits_of_names(names: pl.Series) -> pl.Series:
+    distinct = names.drop_nulls().unique()
+    bits = pl.Series([bit_of_name(name) for name in distinct.to_list()], dtype=pl.UInt16)
+    return names.replace_strict(distinct, bits, default=0, return_dtype=pl.UInt16).fill_null(0)
 
 
 def main_bit() -> pl.Expr:
     """The bit of ``main_interaction_type`` as UInt16; 0 for an unknown or missing name.
 
-    Names are matched case-insensitively, ignoring spaces, ``-`` and ``_`` (``"FAQClicks"``
-    and ``"T-Dialog"`` work too).
+    Each distinct name is looked up once with :meth:`InteractionType.from_api_name
+    <digitalcx_frames.InteractionType.from_api_name>` (case-insensitive, with the vendor's
+    aliases: ``"FAQClicks"``, ``"T-Dialog"``, ``"GenAI"`` …).
     """
     return (
         pl.col("main_interaction_type")
         .cast(pl.String)
-        .str.to_lowercase()
-        .str.replace_all(r"[\s_-]", "")
-        .replace_strict(_BIT_OF_NAME, default=0, return_dtype=pl.UInt16)
-        .fill_null(0)
+        .map_batches(_bits_of_names, return_dtype=pl.UInt16, is_elementwise=True)
     )
 
 
@@ -88,49 +91,41 @@ def type_counts(bit: pl.Expr) -> list[pl.Expr]:
     ]
 
 
-def _json_first(column: str, *paths: str) -> pl.Expr:
-    text = pl.col(column)
-    return pl.coalesce([text.str.json_path_match(path) for path in paths])
-
-
 def feedback_score(bit: pl.Expr) -> pl.Expr:
     """The feedback score of a row as Int64: ``1``, ``-1`` or null.
 
-    From ``feedback_info``'s ``score`` (``Score`` also accepted); for a Feedback row without
-    one, from ``interaction_value`` ``yes`` → 1 and ``no`` → -1.
+    The sign of ``feedback_info``'s ``score``; for a Feedback row without one, from
+    ``interaction_value`` ``yes`` → 1 and ``no`` → -1.
     """
-    parsed = _json_first("feedback_info", "$.score", "$.Score").cast(pl.Float64, strict=False).sign()
+    parsed = pl.col("feedback_info").struct.field("score").cast(pl.Float64).sign()
     value = pl.col("interaction_value").str.strip_chars().str.to_lowercase()
     from_value = (
         pl.when(bit == int(_T.FEEDBACK))
         .then(pl.when(value == "yes").then(1.0).when(value == "no").then(-1.0))
         .otherwise(None)
     )
-    return pl.coalesce(parsed, from_value).cast(pl.Int64)
+    return pl.coalesce(pl.when(parsed != 0).then(parsed), from_value).cast(pl.Int64)
 
 
 def feedback_comment() -> pl.Expr:
     """The ``comment`` of ``feedback_info`` (String, null if none or empty)."""
-    comment = _json_first("feedback_info", "$.comment", "$.Comment").str.strip_chars()
+    comment = pl.col("feedback_info").struct.field("comment").str.strip_chars()
     return pl.when(comment != "").then(comment)
 
 
 def feedback_target() -> pl.Expr:
     """The interaction a Feedback or LinkClick row follows.
 
-    ``originating_interaction_uuid``, else ``feedback_info``'s ``originatingInteractionId``.
+    ``originating_interaction_uuid``, else ``feedback_info``'s ``originating_interaction_id``.
     """
-    from_info = _json_first("feedback_info", "$.originatingInteractionId", "$.OriginatingInteractionId")
+    from_info = pl.col("feedback_info").struct.field("originating_interaction_id")
     own = pl.col("originating_interaction_uuid")
     return pl.coalesce(pl.when(own != "").then(own), pl.when(from_info != "").then(from_info))
 
 
 def dropout_node() -> pl.Expr:
-    """The ``DropOut`` node of ``dialog_paths`` (String, null if the row has none).
-
-    Searched at any depth, so ``{"DropOut": "12:34"}`` and ``[{"DropOut": "12:34"}]`` both work.
-    """
-    node = _json_first("dialog_paths", "$..DropOut", "$..dropOut", "$..dropout")
+    """The ``DropOut`` node of ``dialog_paths`` (String, null if the row has none)."""
+    node = pl.col("dialog_paths").struct.field("drop_out")
     return pl.when(node != "").then(node)
 
 
@@ -155,6 +150,10 @@ def normalised_question(expr: pl.Expr) -> pl.Expr:
     return pl.when(text != "").then(text)
 
 
+def _decode_quietly(series: pl.Series, column: str) -> pl.Series:
+    return _json.decode_series(series, column)[0]
+
+
 def _normalise_dtype(name: str, dtype: pl.DataType, target: pl.DataType) -> pl.Expr:
     col = pl.col(name)
     if isinstance(target, pl.Datetime):
@@ -163,6 +162,14 @@ def _normalise_dtype(name: str, dtype: pl.DataType, target: pl.DataType) -> pl.E
         return col.cast(target)
     if dtype == target:
         return col
+    if isinstance(target, pl.Struct | pl.List):  # a declared JSON column
+        if isinstance(dtype, pl.Struct | pl.List):  # decoded already (decode_json, or read with decode_json=True)
+            return col.cast(target)
+        # text: decoded here without a warning (a value that does not fit counts as missing,
+        # as it always has for features); decode_json is the call that reports them
+        return col.cast(pl.String).map_batches(
+            functools.partial(_decode_quietly, column=name), return_dtype=target, is_elementwise=True
+        )
     if isinstance(target, pl.Categorical):
         return col.cast(pl.String).cast(target)
     return col.cast(target)
@@ -178,21 +185,22 @@ def to_lazy(
     """The needed columns of ``frame`` as a LazyFrame with exactly the reader's dtypes.
 
     pandas frames (nullable dtypes, or the float masks and object strings of a plain
-    ``to_pandas()``) go through ``pl.from_pandas``. A missing optional column becomes a
-    null column of its type; a missing required column raises ``ValueError``.
+    ``to_pandas()``) go through ``pl.from_pandas``; a narwhals frame is unwrapped to its
+    native frame. A missing optional column becomes a null column of its type; a missing
+    required column raises ``ValueError``. The JSON columns with a declared shape come out
+    decoded (:func:`digitalcx_frames.schema.json_dtypes`), whether given as text or decoded.
     """
+    frame = native(frame, function)
     if isinstance(frame, pd.DataFrame):
         lazy = pl.from_pandas(frame).lazy()
     elif isinstance(frame, pl.DataFrame):
         lazy = frame.lazy()
     elif isinstance(frame, pl.LazyFrame):
         lazy = frame
-    else:
-        raise TypeError(
-            f"{function}() takes a Polars DataFrame or LazyFrame or a pandas DataFrame, not {type(frame).__name__}"
-        )
+    else:  # pragma: no cover - native() raised already
+        raise TypeError(f"{function}(): unexpected frame {type(frame).__name__}")
     have = lazy.collect_schema()
-    schema = polars_schema()
+    schema = dict(polars_schema()) | json_dtypes()
     required = list(required)
     missing = [name for name in required if name not in have]
     if missing:
@@ -245,42 +253,13 @@ REACTION_COLUMNS = (
 )
 
 
-_ARROW_TO_PANDAS: Final = {
-    pa.int8(): pd.Int8Dtype(),
-    pa.int16(): pd.Int16Dtype(),
-    pa.int32(): pd.Int32Dtype(),
-    pa.int64(): pd.Int64Dtype(),
-    pa.uint8(): pd.UInt8Dtype(),
-    pa.uint16(): pd.UInt16Dtype(),
-    pa.uint32(): pd.UInt32Dtype(),
-    pa.uint64(): pd.UInt64Dtype(),
-    pa.bool_(): pd.BooleanDtype(),
-    pa.float32(): pd.Float32Dtype(),
-    pa.float64(): pd.Float64Dtype(),
-    pa.string(): pd.StringDtype(),
-    pa.large_string(): pd.StringDtype(),
-    pa.string_view(): pd.StringDtype(),
-}
-
-
-def to_pandas(frame: pl.DataFrame) -> pd.DataFrame:
-    """A Polars result as pandas with nullable dtypes (no int turned float).
-
-    Integers keep their width as ``Int64``/``UInt32``/``UInt16``…, flags are ``boolean``,
-    floats ``Float64``, text ``string``, categoricals ``category``, timestamps
-    ``datetime64[us, UTC]``, durations ``timedelta64[us]`` and dates ``datetime64[ms]``.
-    """
-    out: pd.DataFrame = frame.to_arrow().to_pandas(types_mapper=_ARROW_TO_PANDAS.get, date_as_object=False)
-    for name, dtype in frame.schema.items():
-        if isinstance(dtype, pl.Categorical | pl.Enum) and out[name].dtype != "category":
-            out[name] = out[name].astype("category")
-    return out
-
-
 def restore(result: pl.LazyFrame, like: FrameT) -> FrameT:
-    """``result`` as the same kind of frame as ``like`` (lazy stays lazy)."""
+    """``result`` as the same kind of frame as ``like`` (lazy stays lazy; narwhals stays narwhals)."""
     if isinstance(like, pl.LazyFrame):
         return result
     if isinstance(like, pl.DataFrame):
         return result.collect()
-    return to_pandas(result.collect())
+    if isinstance(like, pd.DataFrame):
+        return to_pandas(result.collect())
+    out: FrameT = rewrap(restore(result, native(like, "restore")), like)
+    return out

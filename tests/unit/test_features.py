@@ -12,9 +12,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digitalcx_frames import features
+import digitalcx_frames as dcx
+from digitalcx_frames import InteractionType, features, flag_ops
 from digitalcx_frames.features._exprs import normalised_question
 from digitalcx_frames.schema import polars_schema, to_pandas
+from digitalcx_frames.simulator import Simulator
 
 UTC = dt.UTC
 T0 = dt.datetime(2026, 3, 24, 23, 20, tzinfo=UTC)  # 00:20 on the 25th in Amsterdam (CET)
@@ -307,3 +309,85 @@ def test_normalised_question_is_idempotent(text: str) -> None:
         assert "  " not in once
         assert once[-1] not in "?!.,"
         assert pl.select(normalised_question(pl.lit(once))).item() == once
+
+
+@pytest.mark.parametrize(
+    ("name", "column"),
+    [
+        ("GenAI", "n_generative_ai"),
+        ("FaqSearches", "n_faq_search"),
+        ("FAQClicks", "n_faq_click"),
+        ("T-Dialogs", "n_transactional_dialog"),
+        ("generative_ai", "n_generative_ai"),
+    ],
+)
+def test_main_type_names_come_from_the_one_table_in_flags(name: str, column: str) -> None:
+    # the features once kept their own copy of the alias table: "GenAI" and "FaqSearches" counted as no type
+    assert InteractionType.from_api_name(name)  # flags knows the name ...
+    frame = pl.DataFrame(
+        {"session_uuid": ["s"], "timestamp_start": [T0], "main_interaction_type": [name]},
+        schema_overrides={"timestamp_start": pl.Datetime("us", "UTC")},
+    )
+    counts = features.sessions(frame).select(pl.col("^n_.*$")).row(0, named=True)
+    assert counts[column] == 1  # ... and so do the features
+    assert sum(counts.values()) == 1
+
+
+def test_an_unknown_main_type_counts_as_no_type() -> None:
+    frame = pl.DataFrame(
+        {"session_uuid": ["s", "s"], "timestamp_start": [T0, T1], "main_interaction_type": ["Smalltalk", None]}
+    )
+    out = features.sessions(frame)
+    assert out.select(pl.sum_horizontal(pl.col("^n_.*$"))).item() == 0
+    assert out["user_interactions"].item() == 2  # not an Event or DataRetrieval
+
+
+def test_one_hot_types_equals_flag_ops_with_one_hot() -> None:
+    logs = _logs()
+    assert features.one_hot_types(logs).equals(flag_ops.with_one_hot(logs, "all_interaction_types"))
+
+
+@pytest.mark.parametrize("name", ["top_questions", "answer_feedback", "sessions", "daily_summary"])
+def test_a_feature_reads_its_source_once(sim: Simulator, name: str) -> None:
+    # top_questions and answer_feedback join the frame with itself; they once scanned it twice
+    lazy = dcx.read_interactions(
+        sim.customer_key,
+        sim.project_key,
+        culture=sim.culture,
+        start=dt.datetime(2026, 11, 18, tzinfo=UTC),  # two days before the sim fixture's today
+        end=dt.datetime(2026, 11, 20, tzinfo=UTC),
+        client=dcx.Client(**sim.connection),
+        cache=False,
+        progress=False,
+    )
+    lazy.collect()
+    once = len(sim.interaction_requests)
+    sim.clear_log()
+    out = getattr(features, name)(lazy).collect()
+    assert out.height > 0
+    assert len(sim.interaction_requests) == once
+
+
+@pytest.mark.parametrize("kind", ["polars-eager", "polars-lazy", "pandas-nullable"])
+def test_narwhals_frames_are_accepted_and_given_back(kind: str) -> None:
+    nw = pytest.importorskip("narwhals")
+    native = BACKENDS[kind](_logs())
+    wrapped = nw.from_native(native)
+    out = features.top_questions(wrapped)
+    assert type(out).__module__.startswith("narwhals")
+    assert type(out.to_native()) is type(native)
+    expected = _polars(features.top_questions(native), native)
+    assert _polars(out.to_native(), native).equals(expected)
+    flags = features.one_hot_types(wrapped)
+    assert type(flags.to_native()) is type(native)
+    assert "is_generative_ai" in flags.columns
+
+
+def test_a_narwhals_frame_of_another_library_gets_a_clear_error() -> None:
+    nw = pytest.importorskip("narwhals")
+    pa = pytest.importorskip("pyarrow")
+    wrapped = nw.from_native(pa.table({"session_uuid": ["s"]}))
+    with pytest.raises(
+        TypeError, match=r"sessions\(\) works on Polars and pandas frames; this narwhals frame wraps a pyarrow"
+    ):
+        features.sessions(wrapped)
