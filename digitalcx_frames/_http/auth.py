@@ -30,6 +30,7 @@ import ipaddress
 import json
 import logging
 import math
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -38,6 +39,8 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.auth import AuthBase
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from digitalcx_frames.errors import (
     AuthenticationError,
@@ -53,6 +56,8 @@ __all__ = [
     "ENV_CLIENT_SECRET",
     "REDACTED",
     "RESOURCE",
+    "TokenEndpointRateLimitError",
+    "TokenEndpointServerError",
     "TokenSource",
     "check_url",
 ]
@@ -65,12 +70,20 @@ REDACTED = "***"
 
 _DEFAULT_LIFETIME = 3600.0
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost."})
+_UNSAFE_URL_CHARACTER = re.compile(r"[\x00-\x20\x7f\\]")
+# What may travel in an Authorization header: visible ASCII, no space (RFC 9110 token68 and more).
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
 
 log = logging.getLogger(__name__)
 
 
 def check_url(url: str, *, what: str) -> str:
-    """Return ``url`` without a trailing slash if it is https, or http on a loopback host.
+    r"""Return ``url`` without a trailing slash if it is https, or http on a loopback host.
+
+    The host that counts is the one urllib3 (which opens the connection) reads; a URL that
+    :func:`urllib.parse.urlsplit` reads differently is refused, as is any URL with a
+    backslash, whitespace, a control or non-ASCII character, user information
+    (``user@host``), a query or a fragment.
 
     Parameters
     ----------
@@ -82,16 +95,44 @@ def check_url(url: str, *, what: str) -> str:
     Raises
     ------
     ConfigurationError
-        For another scheme, a missing host, or plain http to a host that is not loopback
-        (``127.0.0.0/8``, ``::1``, ``localhost``): the token would travel in clear text.
+        For another scheme, a missing host, a URL the two parsers disagree on, or plain
+        http to a host that is not loopback (``127.0.0.0/8``, ``::1``, ``localhost``):
+        the token would travel in clear text, or to another host than the one checked.
+
+    Examples
+    --------
+    >>> check_url("https://analytics.example.com/", what="base URL")
+    'https://analytics.example.com'
+    >>> check_url("http://evil.example\\@127.0.0.1", what="base URL")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    digitalcx_frames.errors.ConfigurationError: The base URL must not contain a backslash, ...
     """
+    if not isinstance(url, str):
+        raise ConfigurationError(f"The {what} must be a string, got {type(url).__name__}")
+    if _UNSAFE_URL_CHARACTER.search(url) or not url.isascii():
+        raise ConfigurationError(
+            f"The {what} must not contain a backslash, whitespace, a control or a non-ASCII character: {url!r}"
+        )
     parts = urlsplit(url)
+    try:
+        seen = parse_url(url)
+        split_port = parts.port
+    except (LocationParseError, ValueError):
+        raise ConfigurationError(f"The {what} is not a valid URL: {url!r}") from None
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
+    connect_host = (seen.host or "").lower().removeprefix("[").removesuffix("]")
     if scheme not in {"http", "https"} or not host:
         raise ConfigurationError(f"The {what} must be an absolute https:// URL: {url!r}")
-    if scheme == "http" and not _is_loopback(host):
+    if (scheme, host, split_port) != ((seen.scheme or "").lower(), connect_host, seen.port):
+        raise ConfigurationError(f"The {what} is read differently by different URL parsers; refusing it: {url!r}")
+    if scheme == "http" and not _is_loopback(connect_host):
         raise ConfigurationError(f"The {what} must use https:// (plain http is allowed only on loopback): {url!r}")
+    if "@" in parts.netloc or seen.auth is not None:
+        raise ConfigurationError(f"The {what} must not carry user information (user@host): {url!r}")
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        raise ConfigurationError(f"The {what} must not carry a query or a fragment: {url!r}")
     return url.rstrip("/")
 
 
@@ -268,6 +309,7 @@ class TokenSource(AuthBase):
                 },
                 headers={"Accept": "application/json"},
                 timeout=self._timeout,
+                allow_redirects=False,  # a 307/308 would send the secret on to another host
             )
         except requests.RequestException as exc:
             raise NetworkError(
@@ -287,9 +329,21 @@ class TokenSource(AuthBase):
         value = reply.get("access_token")
         if not isinstance(value, str) or not value:
             raise AuthenticationError("the token endpoint answered without an access_token", status_code=status)
+        if not _HEADER_SAFE.fullmatch(value):
+            # Never the value itself: it is a credential, whatever else it holds.
+            raise AuthenticationError(
+                f"the token endpoint answered an access_token that cannot be sent in an HTTP header "
+                f"({len(value)} characters, some of them spaces, control or non-ASCII characters)",
+                status_code=status,
+            )
+        token_type = reply.get("token_type") or "Bearer"
+        if not isinstance(token_type, str) or not _HEADER_SAFE.fullmatch(token_type):
+            raise AuthenticationError(
+                "the token endpoint answered a token_type that cannot be sent in an HTTP header", status_code=status
+            )
         token = _Token(
             value=value,
-            token_type=str(reply.get("token_type") or "Bearer"),
+            token_type=token_type,
             issued_at=issued_at,
             lifetime=_lifetime(reply.get("expires_in")),
         )
@@ -302,12 +356,68 @@ class TokenSource(AuthBase):
             message = description.strip().splitlines()[0]
         else:
             message = f"the token endpoint answered HTTP {status} ({response.reason or 'no reason given'})"
-        message = self.redact(message)
+        # The error classes add their own full stop: "provided." + "." would read "provided..".
+        message = self.redact(message).rstrip(". ") or "no message"
+        if 300 <= status < 400:
+            return AuthenticationError(
+                f"the token endpoint answered a redirect (HTTP {status}); the credentials were not sent on. "
+                "Check the token URL",
+                status_code=status,
+            )
         if status == 429:
-            return RateLimitError(status, f"token endpoint: {message}")
+            return TokenEndpointRateLimitError(status, message)
         if status >= 500:
-            return ServerError(status, f"token endpoint: {message}")
+            return TokenEndpointServerError(status, message)
         return AuthenticationError(message, status_code=status)
+
+
+class TokenEndpointServerError(ServerError):
+    """A 5xx from the token endpoint: a :class:`ServerError` that names the token endpoint, not the Analytics API.
+
+    Examples
+    --------
+    >>> print(TokenEndpointServerError(503, "Service Unavailable"))  # doctest: +NORMALIZE_WHITESPACE
+    HTTP 503 from the token endpoint: Service Unavailable.
+    The token endpoint (Microsoft Entra ID) failed on its side; try again later.
+    """
+
+    advice = "The token endpoint (Microsoft Entra ID) failed on its side; try again later."
+
+    def __init__(
+        self,
+        status_code: int,
+        message: str,
+        *,
+        window: str | None = None,
+        page: int | None = None,
+        attempts: int | None = None,
+    ) -> None:
+        super().__init__(status_code, message, window=window, page=page, attempts=attempts)
+        self.args = (f"HTTP {status_code} from the token endpoint: {message}. {self.advice}",)
+
+
+class TokenEndpointRateLimitError(RateLimitError):
+    """A 429 from the token endpoint, worded as such.
+
+    Examples
+    --------
+    >>> print(TokenEndpointRateLimitError(429, "Too Many Requests"))
+    HTTP 429 from the token endpoint: Too Many Requests. The token endpoint is throttling; try again later.
+    """
+
+    advice = "The token endpoint is throttling; try again later."
+
+    def __init__(
+        self,
+        status_code: int,
+        message: str,
+        *,
+        window: str | None = None,
+        page: int | None = None,
+        attempts: int | None = None,
+    ) -> None:
+        super().__init__(status_code, message, window=window, page=page, attempts=attempts)
+        self.args = (f"HTTP {status_code} from the token endpoint: {message}. {self.advice}",)
 
 
 def _lifetime(expires_in: object) -> float:

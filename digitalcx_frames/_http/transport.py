@@ -19,21 +19,28 @@ Client(base_url='http://127.0.0.1:8080', client_id='my-client')
 
 from __future__ import annotations
 
+import contextlib
+import heapq
+import itertools
 import json
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.connectionpool import ConnectionPool
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import ConnectionPool, HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import MaxRetryError, ReadTimeoutError
+from urllib3.poolmanager import PoolManager
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
@@ -47,6 +54,7 @@ from digitalcx_frames._http.auth import (
 from digitalcx_frames.errors import (
     APIError,
     AuthenticationError,
+    ConfigurationError,
     InvalidRequestError,
     NetworkError,
     PermissionDeniedError,
@@ -57,10 +65,13 @@ from digitalcx_frames.errors import (
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_DEADLINE",
+    "DEFAULT_TIMEOUT",
     "ENV_BASE_URL",
     "ENV_TOKEN_URL",
     "RETRY_STATUSES",
     "Client",
+    "Reply",
     "attempts_of",
 ]
 
@@ -69,8 +80,13 @@ ENV_BASE_URL = "DIGITALCX_BASE_URL"
 ENV_TOKEN_URL = "DIGITALCX_TOKEN_URL"
 RETRY_STATUSES = frozenset({429, 500, 502, 503})
 TOKEN_REFUSED = "missing token or token is incorrect"
-POOL_MAXSIZE = 32  # 8+ concurrent windows x (current page + prefetched page), with room
+POOL_MAXSIZE = 32  # the starting size; the pool grows to the peak number of connections in use
 PREFETCH_WORKERS = 16
+DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 60.0)
+"""``(connect, read)`` seconds: the read timeout is the longest silence between two reads."""
+DEFAULT_DEADLINE = 180.0
+"""Seconds one response may take in all, from sending the request to its last byte."""
+_EXPIRED = 1e-3  # the socket timeout that makes the next read of an expired response fail at once
 _ERROR_BODY_LIMIT = 64 * 1024
 _EXCERPT = 200
 _ATTEMPTS_ATTR = "_dcx_attempts"
@@ -122,6 +138,189 @@ class _Retry(Retry):
             self._sleep_fn(backoff)
 
 
+# -- the overall deadline of a response, and the attempts behind it -----------------------
+
+
+class _Watch:
+    """The deadline of one attempt on one connection; :meth:`expire` makes its next read time out."""
+
+    __slots__ = ("conn", "done", "expired")
+
+    def __init__(self, conn: _WatchedConnection) -> None:
+        self.conn = conn
+        self.done = False
+        self.expired = False
+
+    def expire(self) -> None:
+        """Called by the watchdog at the deadline: shrink the socket's timeout so the next read fails.
+
+        A read already waiting ends as it would have (data, or the read timeout); the read
+        after it raises a read timeout at once. So a response takes at most the deadline
+        plus one read timeout, however slowly the server drips.
+        """
+        conn = self.conn
+        if self.done or conn.watch is not self:
+            return
+        self.expired = True
+        conn.timeout = _EXPIRED
+        sock = conn.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):  # closed meanwhile
+                sock.settimeout(_EXPIRED)
+
+
+class _Watchdog:
+    """One daemon thread that expires watches at their deadline (a heap; no thread per request)."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, _Watch]] = []
+        self._order = itertools.count()
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, conn: _WatchedConnection, seconds: float) -> _Watch:
+        watch = _Watch(conn)
+        with self._wake:
+            heapq.heappush(self._heap, (time.monotonic() + seconds, next(self._order), watch))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="digitalcx-deadlines", daemon=True)
+                self._thread.start()
+            self._wake.notify()
+        return watch
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._heap:
+                    self._wake.wait()
+                due, _, watch = self._heap[0]
+                wait = due - time.monotonic()
+                if wait > 0:
+                    self._wake.wait(wait)
+                    continue
+                heapq.heappop(self._heap)
+            watch.expire()
+
+
+_WATCHDOG = _Watchdog()
+
+
+class _Scope(threading.local):
+    """Per thread: whether a counted request is being sent, its deadline and its attempts so far."""
+
+    active: bool = False
+    deadline: float | None = None
+    attempts: int = 0
+    watch: _Watch | None = None
+
+
+_scope = _Scope()
+
+
+@contextmanager
+def _attempt_scope(deadline: float | None) -> Iterator[_Scope]:
+    """Count (and, with a deadline, watch) every attempt the thread's next send makes."""
+    _scope.active, _scope.deadline, _scope.attempts, _scope.watch = True, deadline, 0, None
+    try:
+        yield _scope
+    finally:
+        _scope.active, _scope.deadline = False, None
+
+
+class _WatchedConnection(HTTPConnection):
+    """An urllib3 connection that carries the deadline watch of the attempt it serves."""
+
+    watch: _Watch | None = None
+
+    def getresponse(self) -> Any:
+        if self.watch is not None and self.watch.expired:
+            self.timeout = _EXPIRED  # expired while the request was being sent
+        return super().getresponse()
+
+
+class _WatchedHTTPSConnection(HTTPSConnection, _WatchedConnection):
+    """The https flavour of :class:`_WatchedConnection`."""
+
+
+def _arm(conn: Any) -> None:
+    """Count one attempt and, inside a scope with a deadline, watch ``conn`` for it."""
+    if not _scope.active or not isinstance(conn, _WatchedConnection):
+        return
+    _scope.attempts += 1
+    if _scope.deadline is None:
+        return
+    watch = _WATCHDOG.watch(conn, _scope.deadline)
+    conn.watch = watch
+    _scope.watch = watch
+
+
+def _release(pool: HTTPConnectionPool, conn: Any) -> None:
+    """Stop watching ``conn`` and make room for it: the pool grows to the peak number in use."""
+    if isinstance(conn, _WatchedConnection) and conn.watch is not None:
+        conn.watch.done = True
+        conn.watch = None
+    queue = pool.pool
+    if conn is not None and queue is not None:
+        with queue.mutex:
+            if queue.maxsize > 0 and queue._qsize() + _POOL_SLACK >= queue.maxsize:
+                queue.maxsize += 2 * _POOL_SLACK
+
+
+_POOL_SLACK = 4
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedConnection
+
+    def _make_request(self, conn: Any, *args: Any, **kw: Any) -> Any:
+        _arm(conn)
+        return super()._make_request(conn, *args, **kw)
+
+    def _put_conn(self, conn: Any) -> None:
+        _release(self, conn)
+        super()._put_conn(conn)
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+    def _make_request(self, conn: Any, *args: Any, **kw: Any) -> Any:
+        _arm(conn)
+        return super()._make_request(conn, *args, **kw)
+
+    def _put_conn(self, conn: Any) -> None:
+        _release(self, conn)
+        super()._put_conn(conn)
+
+
+class _Adapter(HTTPAdapter):
+    """requests' adapter on pools whose connections carry a deadline and count attempts."""
+
+    def init_poolmanager(self, *args: Any, **kw: Any) -> None:
+        super().init_poolmanager(*args, **kw)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if isinstance(manager, PoolManager):
+            manager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+        return manager
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A 200/204 response and how many requests it took (retries and token refreshes included).
+
+    Examples
+    --------
+    >>> Reply(requests.Response(), attempts=2).attempts
+    2
+    """
+
+    response: requests.Response
+    attempts: int
+
+
 def attempts_of(response: requests.Response) -> int:
     """How many times the request behind ``response`` was sent (retries included).
 
@@ -133,6 +332,11 @@ def attempts_of(response: requests.Response) -> int:
     recorded = getattr(response, _ATTEMPTS_ATTR, None)
     if isinstance(recorded, int):
         return recorded
+    return _history_attempts(response)
+
+
+def _history_attempts(response: requests.Response) -> int:
+    """Tries behind ``response`` as urllib3's retry history tells them (one per retry, plus one)."""
     retries = getattr(response.raw, "retries", None)
     history = getattr(retries, "history", ())
     return len(history) + 1
@@ -151,8 +355,17 @@ class Client:
         Endpoints; default to ``DIGITALCX_BASE_URL`` / ``DIGITALCX_TOKEN_URL``, else the
         vendor's. https only, except plain http on loopback (the simulator).
     timeout
-        ``(connect, read)`` seconds, or one number for both. Full days on busy projects
-        are slow: the read timeout is long, and a window that exceeds it is split.
+        ``(connect, read)`` seconds, or one number for both (default ``(10, 60)``). The
+        read timeout is the longest silence allowed between two reads of a response.
+    deadline
+        Seconds one response may take in all, from sending the request to its last
+        byte (default 180), so that a server dripping a byte at a time cannot hold a
+        request: the read after the deadline fails as a read timeout. ``None``: no
+        deadline. A request that times out (408, 504, read timeout or deadline) is not
+        retried here; the read splits its window in halves, down to 15 minutes, so a day
+        whose every request hangs costs at most 7 requests of at most ``connect +
+        deadline + read`` seconds each (about 29 minutes with the defaults; a silent
+        server about 8 minutes).
     max_retries
         Retries after the first try for 429, 500, 502, 503 and connection failures.
     backoff_factor
@@ -176,7 +389,8 @@ class Client:
         *,
         base_url: str | None = None,
         token_url: str | None = None,
-        timeout: float | tuple[float, float] = (10.0, 600.0),
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        deadline: float | None = DEFAULT_DEADLINE,
         max_retries: int = 5,
         backoff_factor: float = 0.5,
         retry_after_max: float = 60.0,
@@ -189,9 +403,8 @@ class Client:
             token_url or os.environ.get(ENV_TOKEN_URL) or DEFAULT_TOKEN_URL, what="token URL"
         )
         self.client_id = client_id or os.environ.get(ENV_CLIENT_ID) or None
-        self.timeout: tuple[float, float] = (
-            (float(timeout), float(timeout)) if isinstance(timeout, (int, float)) else (timeout[0], timeout[1])
-        )
+        self.timeout: tuple[float, float] = _timeouts(timeout)
+        self.deadline = None if deadline is None else _seconds(deadline, "deadline")
         self.max_retries = max_retries
         self._own_session = session is None
         if session is None:
@@ -212,7 +425,7 @@ class Client:
                 sleep=sleep if sleep is not None else time.sleep,
                 cap=retry_after_max,
             )
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_MAXSIZE, max_retries=retry)
+            adapter = _Adapter(pool_connections=4, pool_maxsize=POOL_MAXSIZE, max_retries=retry)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
         self.session = session
@@ -222,7 +435,7 @@ class Client:
             resolved_token_url,
             session=session,
             timeout=(self.timeout[0], min(self.timeout[1], 60.0)),
-            read_timeout=self.timeout[1],
+            read_timeout=max(self.timeout[1], self.deadline or 0.0),
             clock=clock,
         )
         self._executor: ThreadPoolExecutor | None = None
@@ -265,7 +478,7 @@ class Client:
 
     # -- one request -----------------------------------------------------------------------
 
-    def get(
+    def send(
         self,
         url: str,
         params: Mapping[str, str],
@@ -273,8 +486,8 @@ class Client:
         accept: str = "text/csv",
         window: str,
         page: int,
-    ) -> requests.Response:
-        """Send one GET and return the streamed response of a 200 or 204 (body not yet read).
+    ) -> Reply:
+        r"""Send one GET; return the streamed 200 or 204 response (body not yet read) and its attempts.
 
         Parameters
         ----------
@@ -289,8 +502,10 @@ class Client:
 
         Returns
         -------
-        requests.Response
-            Close it (or read it to the end). :func:`attempts_of` tells how many tries it took.
+        Reply
+            ``reply.response``: close it (or read it to the end); the response deadline
+            keeps running while its body is read. ``reply.attempts``: how many requests it
+            took (urllib3's retries and a token refresh included).
 
         Raises
         ------
@@ -299,21 +514,33 @@ class Client:
         AuthenticationError
             The token was refused twice, or the token endpoint refused the credentials.
         WindowTimeoutError
-            408, 504 or no answer within the read timeout: split the window.
+            408, 504, no answer within the read timeout or the deadline: split the window.
         NetworkError
             The service could not be reached after every retry.
+
+        Examples
+        --------
+        >>> from datetime import date
+        >>> from digitalcx_frames.simulator import Simulator
+        >>> with Simulator(rows_per_day=5, today=date(2026, 11, 20)) as sim, Client(**sim.connection) as client:
+        ...     url = client.interactions_url(sim.customer_key, sim.project_key)
+        ...     reply = client.send(url, {"culture": "nl", "startDate": "2026-11-19T00:00:00Z",
+        ...                               "endDate": "2026-11-20T00:00:00Z"}, window="2026-11-19", page=1)
+        ...     with reply.response as response:
+        ...         rows = response.raw.read(decode_content=True).count(b"\n") - 1
+        ...     reply.response.status_code, reply.attempts, rows
+        (200, 1, 5)
         """
         attempts = 0
         refreshed = False
         path = urlsplit(url).path
         while True:
-            response = self._send(url, params, accept=accept, window=window, page=page, before=attempts)
-            attempts += attempts_of(response)
+            response, sent = self._send(url, params, accept=accept, window=window, page=page, before=attempts)
+            attempts += sent
             status = response.status_code
             log.debug("GET %s -> %d (window %s, page %d, %d attempt(s))", path, status, window, page, attempts)
             if 200 <= status < 300:
-                setattr(response, _ATTEMPTS_ATTR, attempts)
-                return response
+                return Reply(response, attempts)
             message = self._message(response)
             token_refused = status == 401 or (status == 403 and TOKEN_REFUSED in message.casefold())
             if token_refused and not refreshed:
@@ -330,36 +557,62 @@ class Client:
                 )
             raise self._error(status, message, window=window, page=page, attempts=attempts)
 
+    def get(
+        self,
+        url: str,
+        params: Mapping[str, str],
+        *,
+        accept: str = "text/csv",
+        window: str,
+        page: int,
+    ) -> requests.Response:
+        """:meth:`send`, returning only the response (:func:`attempts_of` tells its attempts).
+
+        Kept until the page cursor uses :meth:`send`; new code calls :meth:`send`.
+        """
+        reply = self.send(url, params, accept=accept, window=window, page=page)
+        setattr(reply.response, _ATTEMPTS_ATTR, reply.attempts)
+        return reply.response
+
     def _send(
         self, url: str, params: Mapping[str, str], *, accept: str, window: str, page: int, before: int
-    ) -> requests.Response:
+    ) -> tuple[requests.Response, int]:
+        """One GET through urllib3's retries; the response and how many requests it took."""
+        session = self.session
         try:
-            return self.session.get(
-                url,
-                params=dict(params),
-                headers={"Accept": accept},
-                auth=self.auth,
-                stream=True,
-                timeout=self.timeout,
+            # The token is fetched (if needed) while preparing, outside the counted scope.
+            prepared = session.prepare_request(
+                requests.Request("GET", url, params=dict(params), headers={"Accept": accept}, auth=self.auth)
             )
-        except requests.exceptions.ReadTimeout as exc:
-            raise WindowTimeoutError(
-                f"no answer within the read timeout of {self.timeout[1]:g} s",
-                status_code=None,
-                window=window,
-                page=page,
-                attempts=before + 1,
-            ) from exc
-        except requests.exceptions.RequestException as exc:
-            cause = exc.args[0] if exc.args else exc
-            tries = self.max_retries + 1 if isinstance(cause, MaxRetryError) else 1
-            reason = cause.reason if isinstance(cause, MaxRetryError) else cause
-            raise NetworkError(
-                self.auth.redact(f"cannot reach {urlsplit(url).netloc} ({type(exc).__name__}: {_short(str(reason))})"),
-                window=window,
-                page=page,
-                attempts=before + tries,
-            ) from exc
+            settings = session.merge_environment_settings(prepared.url, {}, True, None, None)
+        except requests.exceptions.InvalidHeader:
+            raise AuthenticationError("the token cannot be sent in an HTTP header") from None
+        with _attempt_scope(self.deadline) as scope:
+            try:
+                response = session.send(prepared, timeout=self.timeout, allow_redirects=False, **settings)
+            except requests.exceptions.ReadTimeout as exc:
+                expired = scope.watch is not None and scope.watch.expired
+                reason = (
+                    f"no complete answer within the deadline of {self.deadline:g} s"
+                    if expired and self.deadline is not None
+                    else f"no answer within the read timeout of {self.timeout[1]:g} s"
+                )
+                raise WindowTimeoutError(
+                    reason, status_code=None, window=window, page=page, attempts=before + max(scope.attempts, 1)
+                ) from exc
+            except requests.exceptions.RequestException as exc:
+                cause = exc.args[0] if exc.args else exc
+                # A session of the caller's own is not counted: then assume every retry was used.
+                tries = scope.attempts or (self.max_retries + 1 if isinstance(cause, MaxRetryError) else 1)
+                reason = str(cause.reason if isinstance(cause, MaxRetryError) else cause)
+                raise NetworkError(
+                    self.auth.redact(f"cannot reach {urlsplit(url).netloc} ({type(exc).__name__}: {_short(reason)})"),
+                    window=window,
+                    page=page,
+                    attempts=before + tries,
+                ) from exc
+            sent = scope.attempts or _history_attempts(response)
+        return response, sent
 
     def _message(self, response: requests.Response) -> str:
         """The server's message: ``{"message": ...}`` or a short excerpt of the body. Closes ``response``."""
@@ -398,6 +651,21 @@ class Client:
         if status >= 500:
             return ServerError(status, message, **where)
         return APIError(status, message, **where)
+
+
+def _seconds(value: object, name: str) -> float:
+    """A positive, finite number of seconds, or :class:`ConfigurationError`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < float(value) < float("inf"):
+        raise ConfigurationError(f"{name} must be a positive number of seconds, got {value!r}")
+    return float(value)
+
+
+def _timeouts(timeout: object) -> tuple[float, float]:
+    """``(connect, read)`` from one number or a pair."""
+    if isinstance(timeout, tuple) and len(timeout) == 2:
+        return _seconds(timeout[0], "timeout (connect)"), _seconds(timeout[1], "timeout (read)")
+    seconds = _seconds(timeout, "timeout")
+    return seconds, seconds
 
 
 def _short(text: str) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -235,3 +237,18 @@ def test_unreachable_token_endpoint_is_a_network_error(sim: Simulator) -> None:
         get(client, sim)
     assert sim.client_secret not in str(info.value)
     assert sim.interaction_requests == []
+
+
+def test_many_workers_never_overflow_the_connection_pool(sim: Simulator, caplog: pytest.LogCaptureFixture) -> None:
+    """``max_workers=32`` holds up to 64 responses open (a page and a prefetched page each): none is discarded."""
+    held = 70
+    caplog.set_level(logging.WARNING, logger="urllib3")
+    with Client(**sim.connection) as client:
+        url = client.interactions_url(sim.customer_key, sim.project_key)
+        client.auth.token()
+        with ThreadPoolExecutor(max_workers=held) as pool:
+            replies = list(pool.map(lambda _: client.send(url, params(sim), window=WINDOW, page=1), range(held)))
+        for reply in replies:
+            body_of(reply.response)
+        assert all(reply.attempts == 1 for reply in replies)
+    assert "Connection pool is full" not in caplog.text

@@ -6,7 +6,9 @@ import contextlib
 import io
 import json
 import logging
+import pickle
 import threading
+import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
@@ -25,6 +27,7 @@ from digitalcx_frames.errors import (
     InvalidRequestError,
     NetworkError,
     PermissionDeniedError,
+    RateLimitError,
     ServerError,
 )
 
@@ -194,7 +197,9 @@ def test_refusal_carries_the_first_line_of_error_description(clock: Clock) -> No
     with pytest.raises(AuthenticationError) as info:
         source.token()
     assert info.value.status_code == 401
-    assert info.value.message == "AADSTS7000215: Invalid client secret provided."
+    assert info.value.message == "AADSTS7000215: Invalid client secret provided"
+    assert "provided. Check DIGITALCX_CLIENT_ID" in str(info.value)
+    assert ".." not in str(info.value)
     assert "Trace ID" not in str(info.value)
     assert SECRET not in str(info.value)
 
@@ -208,11 +213,52 @@ def test_secret_echoed_in_first_line_is_redacted(clock: Clock) -> None:
     assert "bad secret ***" in str(info.value)
 
 
-def test_token_endpoint_server_error_is_a_server_error(clock: Clock) -> None:
-    source, _ = make_source(lambda r: (503, {}, b"<html>down</html>"), clock)
-    with pytest.raises(ServerError) as info:
+@pytest.mark.parametrize(("status", "kind"), [(500, ServerError), (503, ServerError), (429, RateLimitError)])
+def test_token_endpoint_server_error_names_the_token_endpoint(clock: Clock, status: int, kind: type[Exception]) -> None:
+    """Still a ServerError (transient: the archive goes on), but not worded as the Analytics API's."""
+    source, _ = make_source(lambda r: (status, {}, b"<html>down</html>"), clock)
+    with pytest.raises(kind) as info:
         source.token()
-    assert info.value.status_code == 503
+    assert getattr(info.value, "status_code", None) == status
+    assert f"HTTP {status} from the token endpoint" in str(info.value)
+    assert "Analytics API" not in str(info.value)
+    assert pickle.loads(pickle.dumps(info.value)).args == info.value.args
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        f"{TOKEN}\r\nX-Injected: 1",
+        f"{TOKEN}\n",
+        f"{TOKEN} with space",
+        f"{TOKEN}\u20ac",  # not Latin-1
+        f"{TOKEN}\u00e9",  # Latin-1, not ASCII
+        f"{TOKEN}\x00",
+    ],
+)
+def test_a_token_that_is_no_header_value_is_an_authentication_error_without_its_text(clock: Clock, value: str) -> None:
+    def handler(request: requests.PreparedRequest) -> tuple[int, Mapping[str, str], bytes]:
+        if request.method == "POST":
+            return token_reply(value)
+        return 200, {}, b"LogId\n"
+
+    session, adapter = session_with(handler)
+    with (
+        Client("cid", SECRET, base_url="https://api.example.com", token_url=TOKEN_URL, session=session) as client,
+        pytest.raises(AuthenticationError) as info,
+    ):
+        client.get(client.interactions_url("c", "p"), {"culture": "nl"}, window="w", page=1)
+    text = "".join(traceback.format_exception(info.value))
+    assert TOKEN not in text
+    assert "cannot be sent in an HTTP header" in str(info.value)
+    assert [r.method for r in adapter.requests] == ["POST"], "no data request with a broken header"
+
+
+def test_a_token_type_that_is_no_header_value_is_refused(clock: Clock) -> None:
+    body = json.dumps({"token_type": "Bearer\r\nX: 1", "access_token": TOKEN, "expires_in": "60"}).encode()
+    source, _ = make_source(lambda r: (200, {}, body), clock)
+    with pytest.raises(AuthenticationError, match="token_type"):
+        source.authorization()
 
 
 def test_reply_without_access_token_is_refused(clock: Clock) -> None:
