@@ -33,13 +33,15 @@ from typing import Any, Final, NoReturn, TextIO
 
 import polars as pl
 
-from digitalcx_frames import __version__, simulator
+from digitalcx_frames import __version__, flag_ops, simulator
 from digitalcx_frames._archive import sync_archive
-from digitalcx_frames._demo import run_demo
+from digitalcx_frames._demo import default_output, run_demo
 from digitalcx_frames._read.cache import atomic_write, cache_info, cache_root, clear_cache
 from digitalcx_frames._read.frames import read_interactions
 from digitalcx_frames._read.query import to_utc
 from digitalcx_frames.errors import ConfigurationError, DigitalCXError
+from digitalcx_frames.flags import UNKNOWN_BIT
+from digitalcx_frames.schema import COLUMNS
 
 __all__ = ["main"]
 
@@ -82,7 +84,8 @@ examples:
   digitalcx-frames demo --out /tmp/week.parquet --days 3
 
 Starts the bundled simulator on a loopback port, reads whole closed days through the
-library and writes them to a Parquet file. No credentials or network needed.
+library and writes them to a Parquet file whose path it prints (default: a folder of its
+own in the temp folder, never the current folder). No credentials or network needed.
 """
 _SIMULATOR_EPILOG: Final = """\
 examples:
@@ -244,7 +247,9 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("-q", "--quiet", action="store_true", help="no progress bar; only the summary line")
 
     demo = _command(sub, "demo", _demo, help="read a week from the bundled simulator and show it", epilog=_DEMO_EPILOG)
-    demo.add_argument("--out", type=Path, default=Path("interactions.parquet"), help="the Parquet file to write")
+    demo.add_argument(
+        "--out", type=Path, metavar="FILE", help=f"the Parquet file to write (default {default_output()})"
+    )
     demo.add_argument("--days", type=int, default=7, help="whole closed days to read (default 7)")
     demo.add_argument("--rows-per-day", type=int, default=5000, help="simulated rows per day (default 5000)")
 
@@ -304,12 +309,46 @@ def _write(frame: pl.LazyFrame, target: Path) -> int:
     """Stream ``frame`` into ``target`` atomically and return the number of rows written."""
     with atomic_write(target, private_folder=False) as tmp:
         if target.suffix.lower() == ".csv":
-            frame.sink_csv(tmp)
-            rows = pl.scan_csv(tmp, schema=frame.collect_schema()).select(pl.len()).collect().item()
+            _as_api_csv(frame).sink_csv(tmp)
+            rows = pl.scan_csv(tmp, infer_schema=False).select(pl.len()).collect().item()
         else:
             frame.sink_parquet(tmp, compression="zstd", statistics=True)
             rows = pl.scan_parquet(tmp).select(pl.len()).collect().item()
     return int(rows)
+
+
+_CSV_TIMESTAMP: Final = "%Y-%m-%dT%H:%M:%S%.6fZ"
+
+
+def _as_api_csv(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """The frame as the API writes its CSV: API column names, ISO UTC timestamps, type names.
+
+    ``AllInteractionTypes`` becomes JSON text (``["QA","Dialog"]``), not the integer mask, so
+    :func:`~digitalcx_frames.read_export` reads the file back into the same frame. A mask
+    with the ``UNKNOWN`` bit names ``main_interaction_type`` when that is the unknown type
+    (else ``"Unknown"``): the mask itself never held the name.
+    """
+    present = frame.collect_schema()
+    columns: list[pl.Expr] = []
+    for column in COLUMNS:
+        if column.name not in present:
+            continue
+        expr = pl.col(column.name)
+        if isinstance(present[column.name], pl.Datetime):
+            expr = expr.dt.to_string(_CSV_TIMESTAMP)
+        elif column.name == "all_interaction_types":
+            quoted = flag_ops.names(expr).list.eval(pl.concat_str(pl.lit('"'), pl.element(), pl.lit('"')))
+            main = pl.col("main_interaction_type").cast(pl.String)
+            main_is_unknown = (flag_ops.from_names(pl.concat_list(main), unknown="flag") & UNKNOWN_BIT) != 0
+            unknown_name = pl.when(main_is_unknown).then(main).otherwise(pl.lit("Unknown"))
+            unknown = pl.when((expr & UNKNOWN_BIT) != 0).then(
+                pl.concat_list(pl.concat_str(pl.lit('"'), unknown_name, pl.lit('"')))
+            )
+            names = pl.concat_list(quoted, unknown.fill_null(pl.lit([], dtype=pl.List(pl.String))))
+            expr = pl.when(expr.is_not_null()).then(pl.concat_str(pl.lit("["), names.list.join(","), pl.lit("]")))
+        columns.append(expr.alias(column.api_name))
+    extras = [pl.col(name) for name in present if name not in {c.name for c in COLUMNS}]
+    return frame.select(*columns, *extras)
 
 
 def _sync(args: argparse.Namespace) -> int:

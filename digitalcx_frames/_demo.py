@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,14 +36,25 @@ from digitalcx_frames._read.frames import read_interactions
 from digitalcx_frames.errors import ConfigurationError
 from digitalcx_frames.simulator import Simulator
 
-__all__ = ["run_demo"]
+__all__ = ["default_output", "run_demo"]
 
 _RULE: Final = "─" * 72
 _TOP: Final = 10
 
 
+def default_output() -> Path:
+    """Where the demo writes when no ``out`` is given: a folder of its own in the temp folder.
+
+    Never the current folder: trying the demo inside a project leaves nothing there.
+
+    >>> default_output().name, default_output().parent.name
+    ('interactions.parquet', 'digitalcx-frames-demo')
+    """
+    return Path(tempfile.gettempdir()) / "digitalcx-frames-demo" / "interactions.parquet"
+
+
 def run_demo(
-    out: Path = Path("interactions.parquet"),
+    out: Path | None = None,
     *,
     days: int = 7,
     rows_per_day: int = 5000,
@@ -53,7 +65,8 @@ def run_demo(
     Parameters
     ----------
     out
-        The Parquet file to write (atomically: an interruption leaves no half file).
+        The Parquet file to write (atomically: an interruption leaves no half file);
+        default :func:`default_output` (its folder is created). The path is printed first.
     days
         Whole closed UTC days to read, ending at 00:00 UTC today (1..90).
     rows_per_day
@@ -72,7 +85,10 @@ def run_demo(
         raise ConfigurationError(f"days must be an int from 1 to 90 (the API's history), not {days!r}")
     if isinstance(rows_per_day, bool) or not isinstance(rows_per_day, int) or rows_per_day < 0:
         raise ConfigurationError(f"rows_per_day must be an int >= 0, not {rows_per_day!r}")
-    out = Path(out).expanduser()
+    if out is None:
+        out = default_output()
+        out.parent.mkdir(parents=True, exist_ok=True)
+    out = Path(out).expanduser().absolute()
     if out.suffix.lower() != ".parquet":
         raise ConfigurationError(f"out must be a .parquet file, not {str(out)!r}")
     if not out.parent.is_dir():
@@ -98,6 +114,7 @@ def run_demo(
         say(f"project    {sim.customer_key}/{sim.project_key}, culture {sim.culture!r}")
         span = f"{start:%Y-%m-%d} .. {end - timedelta(days=1):%Y-%m-%d}"
         say(f"range      {span} ({days} whole UTC day{plural}; Production, Public)")
+        say(f"output     {out} (--out to change)")
         say()
         lazy = read_interactions(
             sim.customer_key,
@@ -125,7 +142,7 @@ def run_demo(
     with atomic_write(out, private_folder=False) as tmp:
         frame.write_parquet(tmp, compression="zstd", statistics=True)
         size = tmp.stat().st_size
-    say(f"wrote      {out.resolve()} ({frame.height:,} rows, {size / 1e6:.1f} MB)")
+    say(f"wrote      {out} ({frame.height:,} rows, {size / 1e6:.1f} MB)")
     say(f'next       pl.scan_parquet("{out}")  or  pd.read_parquet("{out}")')
     return 0
 

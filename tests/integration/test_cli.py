@@ -6,10 +6,12 @@ for the API's 90-day rule.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
+import tempfile
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,7 +24,7 @@ import pytest
 import digitalcx_frames as dcx
 from digitalcx_frames._archive import PARTITION_SCHEMA, scan_archive
 from digitalcx_frames._cli import main
-from digitalcx_frames.schema import polars_schema
+from digitalcx_frames.schema import COLUMNS, polars_schema
 from digitalcx_frames.simulator import Simulator
 
 TODAY = datetime.now(UTC).date()
@@ -114,13 +116,32 @@ def test_fetch_csv_with_filters_and_progress(
     code = main(_fetch_args(live_sim, "-o", "qa.csv", "--types", "QA,Dialog", "--format", "json", "--no-cache"))
     out, err = capsys.readouterr()
     expected = _expected(live_sim, interaction_types=["QA", "Dialog"])
-    written = pl.read_csv(env / "qa.csv", schema=expected.schema)
     assert code == 0, err
     assert 0 < expected.height < _expected(live_sim).height
-    assert written.equals(expected)
+    assert dcx.read_export(env / "qa.csv").collect().equals(expected)
     assert "qa.csv" in out
     assert "Traceback" not in err
     assert not (env / "cache").exists()  # --no-cache
+
+
+def test_fetch_csv_is_the_api_format_and_reads_back_identically(
+    env: Path, live_sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(_fetch_args(live_sim, "-o", "all.csv", "--quiet"))
+    _, err = capsys.readouterr()
+    expected = _expected(live_sim)
+    raw = pl.read_csv(env / "all.csv", infer_schema=False)
+    assert code == 0, err
+    assert raw.columns == [c.api_name for c in COLUMNS]  # the API's header names
+    names = raw["AllInteractionTypes"]
+    assert names.str.starts_with('["').all()  # names as the API writes them, not an integer mask
+    assert [json.loads(text) for text in names.head(3)] == dcx.flag_ops.names(expected["all_interaction_types"]).head(
+        3
+    ).to_list()
+    assert raw["TimestampStart"].str.contains(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$").all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert dcx.read_export(env / "all.csv").collect().equals(expected)
 
 
 def test_fetch_default_name_and_cache_dir(env: Path, live_sim: Simulator, capsys: pytest.CaptureFixture[str]) -> None:
@@ -381,6 +402,22 @@ def test_demo(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert frame.schema == polars_schema()
     assert frame["timestamp_start"].dt.date().n_unique() == 2
     assert os.listdir(target.parent) == ["two.parquet"]
+
+
+def test_demo_without_out_writes_under_a_path_it_prints_never_the_current_folder(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(env / "tmp"))  # the demo's default folder lives here
+    (env / "tmp").mkdir()
+    before = sorted(p.name for p in env.iterdir())
+    code = main(["demo", "--days", "1", "--rows-per-day", "50"])
+    out, err = capsys.readouterr()
+    target = env / "tmp" / "digitalcx-frames-demo" / "interactions.parquet"
+    assert code == 0, err
+    assert sorted(p.name for p in env.iterdir()) == before  # nothing new in the current folder
+    assert f"output     {target} (--out to change)" in out
+    assert f"wrote      {target} " in out
+    assert pl.read_parquet(target).schema == polars_schema()
 
 
 def test_simulator_command(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
