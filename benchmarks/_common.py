@@ -13,6 +13,7 @@ import os
 import platform
 import resource
 import statistics
+import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
@@ -289,6 +290,24 @@ def _raw_days(sim: Simulator, days: list[date]) -> int:
                     break
                 params["continuationToken"] = token
     return total
+
+
+def peak_rss_bytes() -> int:
+    """This process's peak RSS.
+
+    ``VmHWM`` of ``/proc/self/status`` where it exists: Linux carries ``ru_maxrss`` over
+    ``fork`` + ``exec``, so a child of a big benchmark process would report its parent's peak.
+    Elsewhere ``resource.getrusage(...).ru_maxrss``.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
 
 
 # -- the report -------------------------------------------------------------------------

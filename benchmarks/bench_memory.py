@@ -13,38 +13,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import Bench, day_range, median
+from benchmarks._common import Bench, day_range, median, peak_rss_bytes
 from benchmarks.bench_e2e import library, library_bodies
 from digitalcx_frames.simulator import Simulator
 
 __all__ = ["child", "run"]
 
 WORKERS = 4
-
-
-def _peak_rss_bytes() -> int:
-    """This process's peak RSS.
-
-    ``VmHWM`` of ``/proc/self/status`` where it exists: Linux carries ``ru_maxrss`` over
-    ``fork`` + ``exec``, so a child of a big benchmark process would report its parent's peak.
-    Elsewhere ``resource.getrusage(...).ru_maxrss``.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024
 
 
 def child(connection: dict[str, str], days: int, workers: int, out: str) -> dict[str, int]:
@@ -56,7 +37,7 @@ def child(connection: dict[str, str], days: int, workers: int, out: str) -> dict
 
     keys = {name: connection.pop(name) for name in ("customer_key", "project_key", "culture")}
     start, end = day_range(days)
-    idle = _peak_rss_bytes()
+    idle = peak_rss_bytes()
     with dcx.Client(
         connection["client_id"],
         connection["client_secret"],
@@ -76,7 +57,7 @@ def child(connection: dict[str, str], days: int, workers: int, out: str) -> dict
             now=NOW,
         )
         lf.sink_parquet(out)
-    peak = _peak_rss_bytes()
+    peak = peak_rss_bytes()
     rows = int(pl.scan_parquet(out).select(pl.len()).collect().item())
     return {"idle": idle, "peak": peak, "rows": rows}
 

@@ -55,3 +55,15 @@ def test_every_benchmark_runs_at_tiny_sizes(tiny_sim: Simulator, tmp_path: Path)
     for key in ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8"):
         assert f"## {key}." in text
     (tmp_path / "BENCHMARKS.md").write_text(text, encoding="utf-8")
+
+
+def test_b11_measures_each_tool_in_a_fresh_process(tiny_sim: Simulator) -> None:
+    from benchmarks import bench_dlt  # noqa: PLC0415
+
+    ours = bench_dlt.measure(tiny_sim, "dcx-collect", 2, None)
+    assert ours["rows"] > 0
+    assert ours["wall"] > 0
+    assert ours["cpu"] > 0
+    pytest.importorskip("dlt", reason="the peer is in the bench extra (make bench installs it)")
+    peer = bench_dlt.measure(tiny_sim, "dlt-arrow", 2, None)
+    assert peer["rows"] == ours["rows"]
