@@ -349,8 +349,8 @@ class Client:
     ----------
     client_id, client_secret
         Credentials; default to ``DIGITALCX_CLIENT_ID`` / ``DIGITALCX_CLIENT_SECRET``.
-        Missing credentials raise :class:`ConfigurationError` at the first request that
-        needs a token (building a client never touches the network).
+        Without both, the constructor raises :class:`ConfigurationError` naming those
+        variables (building a client never touches the network).
     base_url, token_url
         Endpoints; default to ``DIGITALCX_BASE_URL`` / ``DIGITALCX_TOKEN_URL``, else the
         vendor's. https only, except plain http on loopback (the simulator).
@@ -403,6 +403,15 @@ class Client:
             token_url or os.environ.get(ENV_TOKEN_URL) or DEFAULT_TOKEN_URL, what="token URL"
         )
         self.client_id = client_id or os.environ.get(ENV_CLIENT_ID) or None
+        secret = client_secret or os.environ.get(ENV_CLIENT_SECRET) or None
+        if self.client_id is None or secret is None:
+            missing = [
+                name for name, value in ((ENV_CLIENT_ID, self.client_id), (ENV_CLIENT_SECRET, secret)) if not value
+            ]
+            raise ConfigurationError(
+                f"No DigitalCX credentials ({' and '.join(missing)} not set): pass client_id and client_secret, "
+                f"or set {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}."
+            )
         self.timeout: tuple[float, float] = _timeouts(timeout)
         self.deadline = None if deadline is None else _seconds(deadline, "deadline")
         self.max_retries = max_retries
@@ -431,7 +440,7 @@ class Client:
         self.session = session
         self.auth = TokenSource(
             self.client_id,
-            client_secret or os.environ.get(ENV_CLIENT_SECRET) or None,
+            secret,
             resolved_token_url,
             session=session,
             timeout=(self.timeout[0], min(self.timeout[1], 60.0)),

@@ -243,3 +243,19 @@ def test_a_cache_folder_the_library_creates_is_owner_only(sim: Simulator, tmp_pa
     assert dcx.cache_info(cache).days == 3
     for folder in (tmp_path / "new", cache):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, (folder, oct(folder.stat().st_mode))
+
+
+def test_no_credentials_anywhere_fails_at_the_call_not_at_collect(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14 item 3: ``read_interactions`` and ``sync_archive`` build ``Client()`` at the call."""
+    monkeypatch.delenv("DIGITALCX_CLIENT_ID", raising=False)
+    monkeypatch.delenv("DIGITALCX_CLIENT_SECRET", raising=False)
+    monkeypatch.setenv("DIGITALCX_BASE_URL", sim.base_url)
+    monkeypatch.setenv("DIGITALCX_TOKEN_URL", sim.token_url)
+    where = {"culture": sim.culture, "start": START, "end": END, "now": NOW}
+    with pytest.raises(dcx.ConfigurationError, match="DIGITALCX_CLIENT_ID and DIGITALCX_CLIENT_SECRET"):
+        dcx.read_interactions(sim.customer_key, sim.project_key, cache=False, **where)
+    with pytest.raises(dcx.ConfigurationError, match="DIGITALCX_CLIENT_ID and DIGITALCX_CLIENT_SECRET"):
+        dcx.sync_archive(tmp_path / "archive", sim.customer_key, sim.project_key, **where)
+    assert sim.log == []

@@ -278,12 +278,32 @@ def test_unreachable_token_endpoint_is_a_network_error(clock: Clock) -> None:
     assert SECRET not in str(info.value)
 
 
-def test_missing_credentials_name_the_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("given", "environment", "missing"),
+    [
+        ({}, {}, "DIGITALCX_CLIENT_ID and DIGITALCX_CLIENT_SECRET not set"),
+        ({"client_id": "cid"}, {}, "(DIGITALCX_CLIENT_SECRET not set)"),
+        ({}, {"DIGITALCX_CLIENT_SECRET": SECRET}, "(DIGITALCX_CLIENT_ID not set)"),
+        ({"client_secret": SECRET}, {}, "(DIGITALCX_CLIENT_ID not set)"),
+    ],
+)
+def test_missing_credentials_are_refused_by_the_constructor(
+    monkeypatch: pytest.MonkeyPatch, given: dict[str, str], environment: dict[str, str], missing: str
+) -> None:
+    """Issue 14 item 3: at ``Client()``, not at the first request (nor at ``collect()``)."""
     monkeypatch.delenv("DIGITALCX_CLIENT_ID", raising=False)
     monkeypatch.delenv("DIGITALCX_CLIENT_SECRET", raising=False)
-    client = Client()  # cheap: no network, no error yet
-    with client, pytest.raises(ConfigurationError, match="DIGITALCX_CLIENT_ID and DIGITALCX_CLIENT_SECRET"):
-        client.auth.token()
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match="set DIGITALCX_CLIENT_ID and DIGITALCX_CLIENT_SECRET") as info:
+        Client(**given)
+    assert missing in str(info.value)
+    assert SECRET not in str(info.value)
+
+
+def test_a_token_source_without_credentials_names_the_environment_variables() -> None:
+    with pytest.raises(ConfigurationError, match="DIGITALCX_CLIENT_ID and DIGITALCX_CLIENT_SECRET"):
+        TokenSource(None, None, TOKEN_URL).token()
 
 
 def test_repr_and_logs_never_show_secret_or_token(clock: Clock, caplog: pytest.LogCaptureFixture) -> None:
