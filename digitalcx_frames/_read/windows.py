@@ -43,6 +43,16 @@ class Window:
         if not self.start < self.end <= self.start + _DAY:
             raise ValueError(f"a window spans more than 0 and at most 24 h, got {self.start} .. {self.end}")
 
+    @classmethod
+    def of_day(cls, day: date) -> Window:
+        """The whole UTC day ``day``, 00:00 to 00:00.
+
+        >>> Window.of_day(date(2025, 3, 1)).label
+        '2025-03-01T00:00:00Z/2025-03-02T00:00:00Z'
+        """
+        start = datetime.combine(day, time(), UTC)
+        return cls(start, start + _DAY)
+
     @property
     def label(self) -> str:
         """``start/end`` in the wire format, used in messages and logs."""
