@@ -253,9 +253,12 @@ def test_no_credentials_anywhere_fails_at_the_call_not_at_collect(
     monkeypatch.delenv("DIGITALCX_CLIENT_SECRET", raising=False)
     monkeypatch.setenv("DIGITALCX_BASE_URL", sim.base_url)
     monkeypatch.setenv("DIGITALCX_TOKEN_URL", sim.token_url)
-    where = {"culture": sim.culture, "start": START, "end": END, "now": NOW}
     with pytest.raises(dcx.ConfigurationError, match="DIGITALCX_CLIENT_ID and DIGITALCX_CLIENT_SECRET"):
-        dcx.read_interactions(sim.customer_key, sim.project_key, cache=False, **where)
+        dcx.read_interactions(
+            sim.customer_key, sim.project_key, culture=sim.culture, start=START, end=END, now=NOW, cache=False
+        )
     with pytest.raises(dcx.ConfigurationError, match="DIGITALCX_CLIENT_ID and DIGITALCX_CLIENT_SECRET"):
-        dcx.sync_archive(tmp_path / "archive", sim.customer_key, sim.project_key, **where)
+        dcx.sync_archive(
+            tmp_path / "archive", sim.customer_key, sim.project_key, culture=sim.culture, start=START, now=NOW
+        )
     assert sim.log == []

@@ -288,7 +288,7 @@ def test_unreachable_token_endpoint_is_a_network_error(clock: Clock) -> None:
     ],
 )
 def test_missing_credentials_are_refused_by_the_constructor(
-    monkeypatch: pytest.MonkeyPatch, given: dict[str, str], environment: dict[str, str], missing: str
+    monkeypatch: pytest.MonkeyPatch, given: dict[str, Any], environment: dict[str, str], missing: str
 ) -> None:
     """Issue 14 item 3: at ``Client()``, not at the first request (nor at ``collect()``)."""
     monkeypatch.delenv("DIGITALCX_CLIENT_ID", raising=False)
