@@ -9,7 +9,6 @@ import subprocess
 import sys
 import textwrap
 import types
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,10 +20,10 @@ from polars.testing import assert_frame_equal
 
 import digitalcx_frames as dcx
 from digitalcx_frames._archive import PARTITION_SCHEMA, SyncResult, scan_archive, sync_archive
-from digitalcx_frames._read.frames import fetch_days
 from digitalcx_frames.schema import polars_schema
 from digitalcx_frames.simulator import Simulator
-from tests.integration.test_export import sim_client, write_portal_file
+from tests.conftest import make_client
+from tests.integration.portal_files import write_portal_file
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)  # the ``sim`` fixture's today, at noon
 START = date(2026, 11, 15)
@@ -38,7 +37,7 @@ def days(first: date, last: date) -> tuple[date, ...]:
 
 def sync(root: Path | str, sim: Simulator, *, now: datetime = NOW, **options: Any) -> SyncResult:
     options.setdefault("start", START)
-    options.setdefault("client", sim_client(sim))
+    options.setdefault("client", make_client(sim))
     return sync_archive(root, sim.customer_key, sim.project_key, culture=sim.culture, now=now, **options)
 
 
@@ -113,7 +112,7 @@ def test_scan_equals_read_interactions(sim: Simulator, tmp_path: Path) -> None:
         culture=sim.culture,
         start=START,
         end=date(2026, 11, 20),
-        client=sim_client(sim),
+        client=make_client(sim),
         cache=False,
         now=NOW,
     ).collect()
@@ -131,7 +130,7 @@ def test_pyarrow_dataset_reads_the_archive(sim: Simulator, tmp_path: Path) -> No
 
 
 def test_empty_archive_scans_to_an_empty_frame(tmp_path: Path) -> None:
-    frame = scan_archive(tmp_path / "nothing", "acme", "web").collect()
+    frame = scan_archive(tmp_path, "acme", "web").collect()
     assert frame.height == 0
     assert frame.schema == pl.Schema({**polars_schema(), **PARTITION_SCHEMA})
 
@@ -143,70 +142,6 @@ def test_other_filters_are_refused(sim: Simulator, tmp_path: Path) -> None:
         sync(tmp_path, sim, interaction_types="QA")
     assert len(sim.interaction_requests) == 0
     assert manifest(tmp_path, sim)["query"].get("interactionTypes") is None
-
-
-@pytest.fixture
-def failing_writer(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Make the second Parquet write put some bytes on disk, then raise."""
-    real = pl.DataFrame.write_parquet
-    calls: list[int] = []
-
-    def write(self: pl.DataFrame, file: Any, *args: Any, **kwargs: Any) -> None:
-        calls.append(1)
-        if len(calls) == 2:
-            Path(file).write_bytes(b"PAR1 half a file")
-            raise RuntimeError("disk on fire")
-        real(self, file, *args, **kwargs)
-
-    monkeypatch.setattr(pl.DataFrame, "write_parquet", write)
-    return calls
-
-
-def test_exception_mid_write_leaves_no_partial_file(
-    sim: Simulator, tmp_path: Path, failing_writer: list[int], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    with pytest.raises(RuntimeError, match="disk on fire"):
-        sync(tmp_path, sim, max_workers=1)
-    assert len(failing_writer) == 2
-    files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
-    project = f"customer_key={sim.customer_key}/project_key={sim.project_key}"
-    assert files == [f"{project}/.lock", f"{project}/_manifest.json", f"{project}/date=2026-11-15/part-0.parquet"]
-    assert archived_days(tmp_path) == [START]
-    assert list(manifest(tmp_path, sim)["days"]) == ["2026-11-15"]
-    monkeypatch.undo()
-    sim.clear_log()
-    resumed = sync(tmp_path, sim)
-    assert resumed.fetched == days(date(2026, 11, 16), date(2026, 11, 19))
-    assert requested_days(sim) == set(resumed.fetched)
-
-
-def test_failure_part_way_keeps_days_and_the_next_run_resumes(
-    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def fail_after_two(*args: Any, **kwargs: Any) -> Iterator[tuple[date, pl.DataFrame]]:
-        for i, item in enumerate(fetch_days(*args, **kwargs)):
-            yield item
-            if i == 1:
-                sim.inject("500", count=1)  # the next request fails; the client does not retry
-
-    monkeypatch.setattr("digitalcx_frames._archive.fetch_days", fail_after_two)
-    broken = sync(tmp_path, sim, client=sim_client(sim, max_retries=0), max_workers=1)
-    assert not broken.ok
-    assert broken.error is not None
-    assert "500" in broken.error
-    assert 2 <= len(broken.fetched) < 5
-    assert broken.failed_day == START + timedelta(days=len(broken.fetched))
-    assert "FAILED" in broken.summary()
-    assert str(broken.failed_day) in broken.summary()
-    assert archived_days(tmp_path) == list(broken.fetched)
-    assert sorted(manifest(tmp_path, sim)["days"]) == [d.isoformat() for d in broken.fetched]
-    monkeypatch.undo()
-    sim.clear_log()
-    resumed = sync(tmp_path, sim)
-    assert resumed.ok, resumed.error
-    assert resumed.fetched == days(broken.failed_day, date(2026, 11, 19))
-    assert requested_days(sim) == set(resumed.fetched)
-    assert archived_days(tmp_path) == list(days(START, date(2026, 11, 19)))
 
 
 def test_files_are_owner_only(sim: Simulator, tmp_path: Path) -> None:
@@ -232,7 +167,7 @@ def test_exports_join_the_archive(sim: Simulator, tmp_path: Path) -> None:
     rows = sim.expected_rows(old, old + timedelta(days=1)) + sim.expected_rows(in_window, in_window + timedelta(days=1))
     export = write_portal_file(tmp_path / "portal.csv", rows)
     root = tmp_path / "archive"
-    result = sync(root, sim, exports=export)
+    result = sync(root, sim, exports=export, exports_whole_days=True)  # June 1 starts at 06:22
     assert result.ok, result.error
     assert result.imported == (old.date(), in_window.date())
     assert result.fetched == days(date(2026, 11, 16), date(2026, 11, 19))
