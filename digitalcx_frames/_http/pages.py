@@ -202,6 +202,7 @@ def iter_pages(
     prefetch: bool = True,
     max_body_retries: int = 2,
     max_pages: int = MAX_PAGES,
+    on_reply: Callable[[int], object] | None = None,
 ) -> Generator[Page, None, None]:
     """Yield the pages of one window, following continuation tokens.
 
@@ -223,6 +224,9 @@ def iter_pages(
         How many times a page whose body was cut short is asked for again.
     max_pages
         The most pages the window may have.
+    on_reply
+        Called with the number of requests behind every answer (a page, a re-read, a
+        prefetch later discarded, an error), as it arrives: the requests really sent.
 
     Yields
     ------
@@ -242,7 +246,15 @@ def iter_pages(
     base["paginateData"] = "true"
 
     def request(cursor: PageCursor) -> _Sent:
-        return _get(client, url, cursor.query(base), accept=accept, window=window, page=cursor.number)
+        try:
+            sent = _get(client, url, cursor.query(base), accept=accept, window=window, page=cursor.number)
+        except (APIError, NetworkError) as exc:
+            if on_reply is not None and exc.attempts:
+                on_reply(exc.attempts)
+            raise
+        if on_reply is not None:
+            on_reply(sent[1])
+        return sent
 
     cursor = PageCursor(window=window, max_pages=max_pages)
     pending: Future[_Sent] | None = None

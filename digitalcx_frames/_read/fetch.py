@@ -48,7 +48,7 @@ from digitalcx_frames._read.bounds import timestamp_bounds
 from digitalcx_frames._read.parse import ParsedPage, empty_frame, parse_body
 from digitalcx_frames._read.query import Query
 from digitalcx_frames._read.windows import Window, day_windows
-from digitalcx_frames.errors import APIError, DataWarning, NetworkError, ParseError, WindowTimeoutError
+from digitalcx_frames.errors import DataWarning, ParseError, WindowTimeoutError
 from digitalcx_frames.schema import polars_schema
 
 __all__ = ["Cancelled", "DayStore", "ReadEngine", "ReadReport", "fetch_days", "run_ordered"]
@@ -152,9 +152,13 @@ class _Counters:
             for name, value in counts.items():
                 setattr(self, name, getattr(self, name) + value)
 
+    def replied(self, attempts: int) -> None:
+        """An answer arrived after ``attempts`` requests (a page, a re-read, a prefetch, an error)."""
+        self.add(requests=attempts)
+
     def page(self, page_attempts: int, n_bytes: int) -> None:
         """One page arrived after ``page_attempts`` requests."""
-        self.add(pages=1, requests=page_attempts, retries=page_attempts - 1, bytes=n_bytes)
+        self.add(pages=1, retries=page_attempts - 1, bytes=n_bytes)
 
     def kept(self, pages: Iterable[ParsedPage]) -> None:
         """Pages whose rows are part of the result: their unknown names and extra columns count."""
@@ -424,6 +428,7 @@ class _WindowReader:
             accept=self.query.accept,
             window=window.label,
             max_pages=self.engine.max_pages,
+            on_reply=self.counters.replied,
         )
         seen: set[int] = set()
         try:
@@ -454,10 +459,6 @@ class _WindowReader:
                     )
                 seen |= fresh
                 yield parsed
-        except (APIError, NetworkError) as exc:
-            if exc.attempts:
-                self.counters.add(requests=exc.attempts, retries=exc.attempts - 1)
-            raise
         finally:
             source.close()
 
