@@ -179,3 +179,12 @@ def test_the_secret_is_in_no_graph_and_no_log(proc_sim: Simulator, dask_client: 
     for blob in (pickle.dumps(graph), cloudpickle.dumps(graph), cloudpickle.dumps(dict(ddf.__dask_graph__()))):
         assert secret.encode() not in blob
         assert not any(token.encode() in blob for token in tokens)
+
+
+def test_b10_runs_at_a_tiny_size(proc_sim: Simulator, dask_client: Any) -> None:
+    from benchmarks import bench_dask
+
+    bench = bench_dask.run(proc_sim, days=2, repeats=1, dask_client=dask_client)
+    assert bench.key == "B10"
+    assert [row["runs"] for row in bench.rows] == [1, 1, 1]
+    assert "rows" in bench.notes

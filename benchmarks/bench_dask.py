@@ -1,0 +1,150 @@
+"""B10: ``backend="dask"`` on a LocalCluster against the threaded reader, 250 ms per response.
+
+The cluster (2 worker processes x 4 threads, so 8 days at once like the threaded reader's
+8 workers) starts once, before any timing; its workers read the client secret from the
+environment they inherit. Each Dask run builds the graph and computes it on the cluster
+(every day's pandas frame travels from a worker to this process); the threaded reader is
+``read_interactions(..., backend="pandas", max_workers=8)`` and, for reference, the Polars
+``collect()`` with 8 workers. The sides alternate in one run.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pandas as pd
+
+from benchmarks._common import Bench, alternate, make_client, median, own_cpu, process_cpu, read, sim_pid
+from digitalcx_frames._http.auth import ENV_CLIENT_SECRET
+from digitalcx_frames.simulator import Simulator
+
+__all__ = ["cluster", "dask_read", "run"]
+
+WORKERS = 2
+THREADS = 4
+
+
+@contextmanager
+def cluster(sim: Simulator, *, workers: int = WORKERS, threads: int = THREADS) -> Iterator[Any]:
+    """A ``distributed`` client of a LocalCluster whose worker processes have ``sim``'s secret in their environment."""
+    import distributed  # noqa: PLC0415 - the dask extra
+
+    before = os.environ.get(ENV_CLIENT_SECRET)
+    os.environ[ENV_CLIENT_SECRET] = sim.client_secret  # inherited by the worker processes as they start
+    try:
+        with (
+            distributed.LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=workers, processes=True, threads_per_worker=threads, dashboard_address=":0"
+            ) as local,
+            distributed.Client(local, set_as_default=False) as client,  # type: ignore[no-untyped-call]
+        ):
+            yield client
+    finally:
+        if before is None:
+            os.environ.pop(ENV_CLIENT_SECRET, None)
+        else:
+            os.environ[ENV_CLIENT_SECRET] = before
+
+
+def dask_read(sim: Simulator, days: int, dask_client: Any) -> pd.DataFrame:
+    """Build the Dask frame of the last ``days`` days and compute it on the cluster (cache off)."""
+    with make_client(sim) as client:
+        ddf = read(sim, client, days, backend="dask")
+        frame: pd.DataFrame = dask_client.compute(ddf).result()
+        return frame
+
+
+def threaded(sim: Simulator, days: int, *, backend: str) -> Any:
+    """The threaded reader with 8 workers: pandas, or the Polars frame collected."""
+    with make_client(sim) as client:
+        if backend == "pandas":
+            return read(sim, client, days, max_workers=8, backend="pandas")
+        return read(sim, client, days, max_workers=8).collect()
+
+
+def _rows_checker(counts: dict[str, int]) -> Callable[[str, Any], None]:
+    def check(name: str, result: Any) -> None:
+        rows = len(result)
+        if counts.setdefault("rows", rows) != rows:
+            raise AssertionError(f"{name} returned {rows} rows, another side {counts['rows']}")
+
+    return check
+
+
+def run(sim: Simulator, *, days: int, repeats: int = 3, dask_client: Any = None) -> Bench:
+    """B10 on ``sim`` (the 250 ms simulator in ``make bench``); ``dask_client``: an existing cluster's client."""
+    started = time.perf_counter()
+    with _maybe_cluster(sim, dask_client) as client:
+        startup = time.perf_counter() - started
+        worker_pids = [int(pid) for pid in client.run(os.getpid).values()]
+        cases: dict[str, Callable[[], Any]] = {
+            "dask": lambda: dask_read(sim, days, client),
+            "threaded pandas": lambda: threaded(sim, days, backend="pandas"),
+            "threaded polars": lambda: threaded(sim, days, backend="polars"),
+        }
+        counts: dict[str, int] = {}
+        cpu: dict[str, list[tuple[float, float, float]]] = {name: [] for name in cases}
+
+        def measured(name: str) -> Callable[[], Any]:
+            def call() -> Any:
+                here, workers, server = own_cpu(), _cpu(worker_pids), process_cpu(sim_pid(sim))
+                result = cases[name]()
+                cpu[name].append((own_cpu() - here, _cpu(worker_pids) - workers, process_cpu(sim_pid(sim)) - server))
+                return result
+
+            return call
+
+        times = alternate({name: measured(name) for name in cases}, repeats, after=_rows_checker(counts))
+    base = median(times["threaded pandas"])
+    rows = []
+    for name, label in (
+        ("dask", f"dask, LocalCluster {WORKERS} processes x {THREADS} threads"),
+        ("threaded pandas", "threaded reader, pandas, 8 workers"),
+        ("threaded polars", "threaded reader, polars collect, 8 workers"),
+    ):
+        seconds = median(times[name])
+        rows.append(
+            {
+                "id": "B10",
+                "read": label,
+                "s": seconds,
+                "vs threaded pandas": f"{base / seconds:.2f}x",
+                "CPU here s": median([c[0] for c in cpu[name]]),
+                "CPU workers s": median([c[1] for c in cpu[name]]),
+                "CPU simulator s": median([c[2] for c in cpu[name]]),
+                "runs": len(times[name]),
+            }
+        )
+    return Bench(
+        "B10",
+        "Dask backend on a LocalCluster against the threaded reader, 250 ms per response",
+        rows,
+        notes=(
+            f"{days} days, {counts.get('rows', 0):,} rows, cache off; the simulator adds 250 ms to every response. "
+            f"Cluster start-up (not timed in the runs): {startup:.1f} s. 'CPU here' is this process (the "
+            "threaded reader, or the Dask client and scheduler), 'CPU workers' the two worker processes."
+        ),
+        limits=(
+            "Both sides keep 8 days in flight, and a day's pages follow each other's continuation tokens, so "
+            "with 250 ms per response both wait on the same chain of responses. The Dask side adds the graph, "
+            "the scheduler and one pickled pandas frame per day sent from a worker to this process; on two "
+            "cores the cluster's worker processes also compete with this process and the simulator for CPU."
+        ),
+    )
+
+
+def _cpu(pids: list[int]) -> float:
+    return sum(process_cpu(pid) for pid in pids)
+
+
+@contextmanager
+def _maybe_cluster(sim: Simulator, dask_client: Any) -> Iterator[Any]:
+    if dask_client is not None:
+        yield dask_client
+        return
+    with cluster(sim) as client:
+        yield client
