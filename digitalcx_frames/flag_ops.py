@@ -575,9 +575,9 @@ def unknown_names(texts: pl.Expr | pl.Series | pd.Series[Any] | str) -> pl.Expr 
     >>> import polars as pl
     >>> unknown_names(pl.Series(['["QA","Smalltalk"]', '["Smalltalk"]', '["Dialog"]', None]))
     {'Smalltalk': 2}
-    >>> df = pl.DataFrame({"types": ['["QA","Smalltalk"]', '["Dialog"]', None]})
-    >>> df.select(unknown_names("types"))["types"].to_list()
-    [['Smalltalk'], [], None]
+    >>> df = pl.DataFrame({"types": ['["QA","Smalltalk"]', '["Dialog"]', None], "main": ["QA", "Smalltalk", "QA"]})
+    >>> df.select(unknown_names("types"), unknown_names("main")).to_dict(as_series=False)
+    {'types': [['Smalltalk'], [], None], 'main': [[], ['Smalltalk'], []]}
     """
     if isinstance(texts, str):
         texts = pl.col(texts)
@@ -601,8 +601,13 @@ def _names_column(series: pl.Series) -> tuple[pl.Series, Callable[[str], str]]:
     if series.dtype == _NAMES_DTYPE:
         return series, lambda name: f"[{_json_string(name)}]"
     if series.dtype == pl.String:
-        return series, lambda text: text
+        return series, _as_names_text
     raise TypeError(f"unknown_names() needs a String or List(String) column, got dtype {series.dtype}")
+
+
+def _as_names_text(text: str) -> str:
+    """JSON text as is; a single name (``main_interaction_type``) as a one-name JSON list."""
+    return text if text.lstrip().startswith("[") else f"[{_json_string(text)}]"
 
 
 def _unknown_of_each_row(series: pl.Series) -> pl.Series:
@@ -618,7 +623,8 @@ def _unknown_of_each_row(series: pl.Series) -> pl.Series:
         {
             "text": pl.Series(distinct, dtype=pl.String),
             "unknown": pl.Series(
-                [sorted(set(InteractionType.from_api_names_lenient(text)[1])) for text in distinct], dtype=_NAMES_DTYPE
+                [sorted(set(InteractionType.from_api_names_lenient(texts_of(text))[1])) for text in distinct],
+                dtype=_NAMES_DTYPE,
             ),
         }
     )

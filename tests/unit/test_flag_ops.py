@@ -419,3 +419,11 @@ def test_polars_expressions_get_unknown_names_of_each_row() -> None:
 def test_names_documents_that_unknown_types_are_seen_only_through_unknown_names() -> None:
     assert "unknown_names" in (flag_ops.names.__doc__ or "")
     assert "unknown_names" in (dcx(pl.col("m")).names.__doc__ or "")
+
+
+def test_unknown_names_of_single_names_such_as_main_interaction_type() -> None:
+    values = ["QA", "Smalltalk", None, "Smalltalk", "faqclicks"]  # an alias is known
+    assert dcx(pl.Series(values)).unknown_names() == {"Smalltalk": 2}
+    assert dcx(pd.Series(values, dtype="category")).unknown_names() == {"Smalltalk": 2}
+    per_row = pl.DataFrame({"main": values}).select(dcx(pl.col("main")).unknown_names())["main"]
+    assert per_row.to_list() == [[], ["Smalltalk"], None, ["Smalltalk"], []]
