@@ -70,6 +70,7 @@ np.float64(-1.0)
 from digitalcx_frames.features._daily import daily_summary
 from digitalcx_frames.features._feedback import answer_feedback
 from digitalcx_frames.features._json import decode_json
+from digitalcx_frames.features._kpis import kpis
 from digitalcx_frames.features._onehot import one_hot_types
 from digitalcx_frames.features._questions import top_questions
 from digitalcx_frames.features._sessions import sessions
@@ -78,6 +79,7 @@ __all__ = [
     "answer_feedback",
     "daily_summary",
     "decode_json",
+    "kpis",
     "one_hot_types",
     "sessions",
     "top_questions",

@@ -189,6 +189,7 @@ def to_lazy(
     native frame. A missing optional column becomes a null column of its type; a missing
     required column raises ``ValueError``. The JSON columns with a declared shape come out
     decoded (:func:`digitalcx_frames.schema.json_dtypes`), whether given as text or decoded.
+    A column that is not one of the logs' (a grouping column of the user's) is kept as it is.
     """
     frame = native(frame, function)
     if isinstance(frame, pd.DataFrame):
@@ -210,8 +211,10 @@ def to_lazy(
         )
     exprs = []
     for name in dict.fromkeys([*required, *optional]):
-        target = schema[name]
-        if name in have:
+        target = schema.get(name)
+        if target is None:  # not a column of the logs (a hive partition, a column of the user's): as it is
+            exprs.append(pl.col(name) if name in have else pl.lit(None, dtype=pl.String).alias(name))
+        elif name in have:
             exprs.append(_normalise_dtype(name, have[name], target).alias(name))
         else:
             exprs.append(pl.lit(None, dtype=target).alias(name))
