@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import json
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,45 +13,11 @@ import digitalcx_frames as dcx
 from digitalcx_frames._read.export import export_files, read_export
 from digitalcx_frames.schema import polars_schema
 from digitalcx_frames.simulator import Simulator
+from tests.conftest import make_client
+from tests.integration.portal_files import write_portal_file
 
 DAY = datetime(2026, 11, 18, tzinfo=UTC)
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
-
-
-def portal_value(value: object) -> str:
-    """One value as the CMS portal writes it."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "True" if value else "False"
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%m/%d/%Y %H:%M:%S")
-    if isinstance(value, list):
-        return json.dumps(value)
-    return str(value)
-
-
-def write_portal_file(path: Path, rows: Sequence[dict[str, object]]) -> Path:
-    """Write ``rows`` (``sim.expected_rows``) as a pipe-delimited portal download."""
-    names = list(rows[0]) if rows else ["LogId", "InteractionUuid", "SessionUuid", "TimestampStart"]
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, delimiter="|", lineterminator="\r\n")
-        writer.writerow(names)
-        for row in rows:
-            writer.writerow([portal_value(row[name]) for name in names])
-    return path
-
-
-def sim_client(sim: Simulator, *, max_retries: int = 5) -> dcx.Client:
-    """A client pointed at ``sim`` (no waiting between retries)."""
-    return dcx.Client(
-        sim.client_id,
-        sim.client_secret,
-        base_url=sim.base_url,
-        token_url=sim.token_url,
-        max_retries=max_retries,
-        backoff_factor=0.0,
-    )
 
 
 def api_frame(sim: Simulator, start: datetime, end: datetime) -> pl.DataFrame:
@@ -65,7 +28,7 @@ def api_frame(sim: Simulator, start: datetime, end: datetime) -> pl.DataFrame:
         culture=sim.culture,
         start=start,
         end=end,
-        client=sim_client(sim),
+        client=make_client(sim),
         cache=False,
         now=NOW,
     ).collect()
