@@ -68,6 +68,7 @@ np.float64(-1.0)
 """
 
 from digitalcx_frames.features._daily import daily_summary
+from digitalcx_frames.features._drill import article_performance, dialog_funnel
 from digitalcx_frames.features._feedback import answer_feedback
 from digitalcx_frames.features._json import decode_json
 from digitalcx_frames.features._kpis import kpis
@@ -77,8 +78,10 @@ from digitalcx_frames.features._sessions import sessions
 
 __all__ = [
     "answer_feedback",
+    "article_performance",
     "daily_summary",
     "decode_json",
+    "dialog_funnel",
     "kpis",
     "one_hot_types",
     "sessions",

@@ -14,7 +14,7 @@ from digitalcx_frames.features import _exprs as fx
 from digitalcx_frames.features._frames import native
 from digitalcx_frames.flags import InteractionType
 
-__all__ = ["COUNTS", "METRICS", "Escalation", "escalation_expr", "kpis"]
+__all__ = ["COUNTS", "METRICS", "Escalation", "escalation_expr", "kpis", "row_flags"]
 
 Escalation: TypeAlias = Mapping[str, str | Sequence[str]] | pl.Expr
 """An escalation rule: ``{"metadata_key": ...}``, ``{"dialog": ...}``, ``{"node": ...}`` (any), or an expression."""
@@ -277,7 +277,7 @@ def kpis(
     except (pl.exceptions.PolarsError, ValueError) as exc:
         raise ValueError(f"kpis(): every={every!r} is not a Polars duration such as '1d', '1w' or '1mo'") from exc
 
-    rows = _row_flags(lazy, zone=zone, every=every, rule=rule).cache()  # the grid and the counts share one read
+    rows = row_flags(lazy, zone=zone, every=every, rule=rule).cache()  # the grid and the counts share one read
     keys = ["period", *groups]
     session = pl.col("session_uuid")
     counts = rows.group_by(keys).agg(
@@ -338,7 +338,7 @@ _RATES: Final = (
 )
 
 
-def _row_flags(lazy: pl.LazyFrame, *, zone: str, every: str, rule: pl.Expr | None) -> pl.LazyFrame:
+def row_flags(lazy: pl.LazyFrame, *, zone: str, every: str, rule: pl.Expr | None) -> pl.LazyFrame:
     """One row per log row with its period and the Boolean parts the KPIs count."""
     bit = pl.col("_bit")
     answered = pl.col("_answered")

@@ -280,3 +280,106 @@ def test_kpis_read_their_source_once(sim: Simulator) -> None:
     out = features.kpis(lazy, by="main_interaction_type", escalation={"metadata_key": "escalationGroup"}).collect()
     assert out.height > 0
     assert len(sim.interaction_requests) == once
+
+
+# ---------------------------------------------------------------- drill-downs
+def _qa(*ids: str) -> str:
+    return '{"qa":[' + ",".join(f'{{"articleId":"{i}","categories":[{{"name":"Cat {i}"}}]}}' for i in ids) + "]}"
+
+
+def _node(dialog: str, name: str, node: str, node_name: str) -> str:
+    return f'{{"Dialog":[{{"DialogId":"{dialog}","DialogName":"{name}","NodeId":"{node}","NodeName":"{node_name}"}}]}}'
+
+
+ASK_DATE, ASK_CITY, CONFIRM = (
+    _node("7", "Move", "1", "Ask date"),
+    _node("7", "Move", "2", "Ask city"),
+    _node("7", "Move", "3", "Confirm"),
+)
+# log_id, uuid, originating, session, minute, main, value, output, feedback_info, dialog_paths, articles
+_DRILL: list[tuple[Any, ...]] = [
+    (1, "q1", None, "s1", 0, "QA", "open?", "9-17", None, None, _qa("42")),
+    (2, "f1", "q1", "s1", 1, "Feedback", "no", None, '{"score":-1}', None, None),
+    (3, "f2", "q1", "s1", 2, "Feedback", "yes", None, '{"score":1}', None, None),  # q1's last rating: +1
+    (4, "l1", "q1", "s1", 3, "LinkClick", None, None, None, None, None),
+    (5, "q2", None, "s2", 0, "QA", "hours and parking", "See", None, None, _qa("42", "43")),
+    (6, "f3", None, "s2", 1, "Feedback", "no", None, None, None, None),  # rates q2, the previous answer
+    (7, "q3", None, "s3", 0, "QA", "parking", "Free", None, None, _qa("43")),
+    (8, "d1", None, "s4", 0, "Dialog", "7:1", "Date?", None, None, ASK_DATE),
+    (9, "d2", None, "s4", 1, "Dialog", "7:2", "City?", None, '{"DropOut":"7:2"}', ASK_CITY),
+    (10, "d3", None, "s5", 0, "Dialog", "7:1", "Date?", None, '{"dropOut":"7:1"}', ASK_DATE),
+    (11, "d4", None, "s6", 0, "Dialog", "7:1", "Date?", None, None, ASK_DATE),
+    (12, "d5", None, "s6", 1, "Dialog", "7:2", "City?", None, None, ASK_CITY),
+    (13, "d6", None, "s6", 2, "Dialog", "7:3", "Done", None, None, CONFIRM),
+    (14, "d7", None, "s6", 3, "Dialog", "8:1", "Help", None, None, _node("8", "Help", "1", "Start")),
+]  # fmt: skip
+
+
+def _drill_logs() -> pl.DataFrame:
+    names = [
+        *("log_id", "interaction_uuid", "originating_interaction_uuid", "session_uuid", "minute"),
+        *("main_interaction_type", "interaction_value", "output_text", "feedback_info", "dialog_paths", "articles"),
+    ]
+    frame = pl.DataFrame(_DRILL, schema=names, orient="row")
+    return frame.select(pl.exclude("minute"), timestamp_start=D25 + pl.duration(minutes=pl.col("minute"))).sample(
+        fraction=1.0, shuffle=True, seed=5
+    )
+
+
+DRILL_BACKENDS = {key: BACKENDS[key] for key in ("polars-eager", "polars-lazy", "pandas")}
+
+
+@pytest.mark.parametrize("kind", list(DRILL_BACKENDS))
+def test_article_performance(kind: str) -> None:
+    frame = DRILL_BACKENDS[kind](_drill_logs())
+    out = _polars(features.article_performance(frame), frame)
+    assert out.columns == [
+        "kind",
+        "article_id",
+        "name",
+        "shown",
+        "sessions",
+        "feedback_up",
+        "feedback_down",
+        "csat",
+        "link_clicks",
+    ]
+    assert out.rows() == [
+        ("dialog_node", "7:1", "Move / Ask date", 3, 3, 0, 0, None, 0),
+        ("dialog_node", "7:2", "Move / Ask city", 2, 2, 0, 0, None, 0),
+        ("qa", "42", "Cat 42", 2, 2, 1, 1, 0.5, 1),  # q1 rated -1 then +1: counts once, +1; q2 rated -1
+        ("qa", "43", "Cat 43", 2, 2, 0, 1, 0.0, 0),
+        ("dialog_node", "7:3", "Move / Confirm", 1, 1, 0, 0, None, 0),
+        ("dialog_node", "8:1", "Help / Start", 1, 1, 0, 0, None, 0),
+    ]
+
+
+@pytest.mark.parametrize("kind", list(DRILL_BACKENDS))
+def test_dialog_funnel(kind: str) -> None:
+    frame = DRILL_BACKENDS[kind](_drill_logs())
+    out = _polars(features.dialog_funnel(frame, dialog="Move"), frame)
+    assert out.columns == [
+        "dialog_id",
+        "dialog_name",
+        "node_id",
+        "node_name",
+        "sessions",
+        "dropped_out",
+        "ended_here",
+        "dropout_rate",
+    ]
+    assert out.rows() == [
+        ("7", "Move", "1", "Ask date", 3, 1, 1, pytest.approx(1 / 3)),  # s4, s5, s6 reach it; s5 drops out there
+        ("7", "Move", "2", "Ask city", 2, 1, 1, 0.5),  # s4 drops out after it
+        ("7", "Move", "3", "Confirm", 1, 0, 1, 0.0),  # s6 completes
+    ]
+    by_id = _polars(features.dialog_funnel(frame, dialog="7"), frame)
+    assert by_id.equals(out)
+    every = _polars(features.dialog_funnel(frame), frame)
+    assert every["dialog_id"].to_list() == ["7", "7", "7", "8"]
+
+
+def test_drill_downs_on_an_empty_frame_keep_their_schema() -> None:
+    empty = _drill_logs().clear()
+    assert features.article_performance(empty).schema == features.article_performance(_drill_logs()).schema
+    assert features.dialog_funnel(empty).height == 0
