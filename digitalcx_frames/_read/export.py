@@ -24,7 +24,7 @@ import polars as pl
 from digitalcx_frames._read.parse import parse_body
 from digitalcx_frames._read.scan import scan_batches
 from digitalcx_frames.errors import ConfigurationError, DataWarning, ParseError
-from digitalcx_frames.schema import COLUMNS, Kind, polars_schema
+from digitalcx_frames.schema import COLUMNS, Kind, column_by_api_name, polars_schema
 
 __all__ = ["ExportSource", "export_files", "read_export", "read_export_file"]
 
@@ -139,8 +139,9 @@ def read_export_file(path: Path) -> pl.DataFrame:
     """
     data = path.read_bytes()
     names, delimiter = _header(data, path)
-    present = {_OWN_TO_API.get(name, name) for name in names}
-    missing = [c for c in COLUMNS if not c.nullable and c.api_name not in present]
+    found = (column_by_api_name(_OWN_TO_API.get(name, name)) for name in names)
+    present = {column.name for column in found if column is not None}
+    missing = [c for c in COLUMNS if not c.nullable and c.name not in present]
     if missing:
         listed = ", ".join(f"{c.name} ({c.api_name})" for c in missing)
         raise _file_error(

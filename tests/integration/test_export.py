@@ -87,9 +87,9 @@ def test_bad_file_raises_parse_error_naming_it(tmp_path: Path) -> None:
 
 
 def test_undocumented_column_is_dropped_with_a_warning(shared_sim: Simulator, tmp_path: Path) -> None:
-    rows = [{**r, "PortalOnly": "x"} for r in shared_sim.expected_rows(DAY, DAY + timedelta(hours=2))]
+    rows = [{**r, "PortalOnly": "x"} for r in shared_sim.expected_rows(DAY, DAY + timedelta(days=1))]
     path = write_portal_file(tmp_path / "extra.csv", rows)
     with pytest.warns(dcx.DataWarning, match="PortalOnly"):
         frame = read_export(path).collect()
     assert frame.columns == list(polars_schema())
-    assert frame.height == len(rows)
+    assert frame.height == len(rows) > 0

@@ -58,6 +58,12 @@ def test_type_masks_as_names_read_back(frame: pl.DataFrame, tmp_path: Path) -> N
     assert_frame_equal(read_export(path).collect(), frame)
 
 
+def test_api_header_names_match_in_any_case(shared_sim: Simulator, tmp_path: Path) -> None:
+    rows = shared_sim.expected_rows(SIM_DAY + timedelta(hours=9), SIM_DAY + timedelta(hours=15))
+    path = write_portal_file(tmp_path / "lower.csv", [{k.lower(): v for k, v in row.items()} for row in rows])
+    assert read_export(path).collect().height == len(rows) > 0
+
+
 def test_a_file_without_the_required_columns_names_them(frame: pl.DataFrame, tmp_path: Path) -> None:
     path = tmp_path / "thin.csv"
     frame.drop("log_id", "timestamp_start").write_csv(path)
