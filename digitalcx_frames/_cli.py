@@ -7,14 +7,14 @@ and optionally ``DIGITALCX_BASE_URL`` / ``DIGITALCX_TOKEN_URL``); they are never
 
 Exit codes: 0 done · 1 the API, the network or the file system failed (or a sync was
 partial) · 2 a bad argument · 130 interrupted (Ctrl-C). Every failure is one line on
-stderr, never a traceback.
+stderr, never a traceback: an error nothing expected is one line too, that says to report it.
 
 Examples
 --------
 >>> main(["--version"])
 digitalcx-frames 0.1.0
 0
->>> main(["fetch", "acme", "web", "--culture", "nl", "--start", "2025-03-01", "-o", "out.txt"])  # one line on stderr
+>>> main(["fetch", "acme", "web", "--culture", "nl", "--days", "7", "-o", "out.txt"])  # one line on stderr
 2
 """
 
@@ -22,21 +22,25 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ipaddress
 import os
 import sys
-import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, NoReturn, TextIO
+from urllib.parse import urlsplit
 
 import polars as pl
 
 from digitalcx_frames import __version__, flag_ops, simulator
 from digitalcx_frames._archive import sync_archive
 from digitalcx_frames._demo import default_output, run_demo
+from digitalcx_frames._http.transport import ENV_BASE_URL
+from digitalcx_frames._read.cache import ENV_VAR as CACHE_ENV_VAR
 from digitalcx_frames._read.cache import atomic_write, cache_info, cache_root, clear_cache
+from digitalcx_frames._read.fetch import ReadReport
 from digitalcx_frames._read.frames import read_interactions
 from digitalcx_frames._read.query import to_utc
 from digitalcx_frames.errors import ConfigurationError, DigitalCXError
@@ -52,7 +56,7 @@ _MAIN_EPILOG: Final = """\
 examples:
   digitalcx-frames demo
   export DIGITALCX_CLIENT_ID=... DIGITALCX_CLIENT_SECRET=...
-  digitalcx-frames fetch acme webshop --culture nl --start 2025-03-01 --end 2025-03-08 -o march.parquet
+  digitalcx-frames fetch acme webshop --culture nl --days 7 -o week.parquet
   digitalcx-frames sync /data/dcx acme webshop --culture nl --quiet
 
 Credentials are read from DIGITALCX_CLIENT_ID and DIGITALCX_CLIENT_SECRET; the endpoints
@@ -61,12 +65,17 @@ Exit codes: 0 ok, 1 API/network failure or partial sync, 2 bad arguments, 130 in
 """
 _FETCH_EPILOG: Final = """\
 examples:
-  digitalcx-frames fetch acme webshop --culture nl --start 2025-03-01 --end 2025-03-08 -o march.parquet
-  digitalcx-frames fetch acme webshop --culture nl --start 2025-03-01 --types QA,Dialog -o qa.csv
+  digitalcx-frames fetch acme webshop --culture nl --days 7 -o week.parquet
+  digitalcx-frames fetch acme webshop --culture nl --start 2026-11-01 --end 2026-11-08 -o week.parquet
+  digitalcx-frames fetch acme webshop --culture nl --days 7 --types QA,Dialog -o qa.csv
 
-The range is half-open, [start, end): --start 2025-03-01 --end 2025-03-08 is seven whole
-UTC days. --end defaults to 00:00 UTC today. The file is written atomically: an error or
-Ctrl-C leaves no half-written file. Closed days are cached (see 'digitalcx-frames cache info').
+The range is half-open, [start, end): --days 7 is the seven whole UTC days before --end,
+which defaults to 00:00 UTC today; --start 2026-11-01 --end 2026-11-08 is seven days too.
+The file is written atomically: an error or Ctrl-C leaves no half-written file. A .csv is
+written as the API writes it (API column names, ISO UTC timestamps, AllInteractionTypes as
+type names), so read_export reads it back. One summary line tells what the read did.
+Closed days are cached (see 'digitalcx-frames cache info'), except from a loopback endpoint
+such as the simulator unless --cache-dir or $DIGITALCX_FRAMES_CACHE_DIR names a folder.
 """
 _SYNC_EPILOG: Final = """\
 examples:
@@ -91,9 +100,9 @@ _SIMULATOR_EPILOG: Final = """\
 examples:
   digitalcx-frames simulator --port 8765
   # in another shell, paste the export lines it prints, then:
-  digitalcx-frames fetch demo-customer demo-project --culture nl --start 2026-11-01 -o sim.parquet
+  digitalcx-frames fetch demo-customer demo-project --culture nl --days 7 -o sim.parquet
 
-Serves on 127.0.0.1 until Ctrl-C.
+Serves on 127.0.0.1 until Ctrl-C. Reads from it are not cached in your cache folder.
 """
 _CACHE_EPILOG: Final = """\
 examples:
@@ -154,12 +163,24 @@ def _output(text: str) -> Path:
     return path
 
 
+def _positive(text: str) -> int:
+    """An argparse type: a whole number >= 1."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 1")
+    return int(text)
+
+
 def _add_range(parser: argparse.ArgumentParser, *, required: bool) -> None:
     parser.add_argument("customer", metavar="CUSTOMER", help="customer key, as in the API's path")
     parser.add_argument("project", metavar="PROJECT", help="project key")
     parser.add_argument("--culture", required=True, help="the project's culture, case-sensitive (nl, en, nl-NL)")
     start_help = "first day (inclusive), YYYY-MM-DD or ISO datetime, UTC"
-    parser.add_argument("--start", type=_instant, required=required, help=start_help)
+    if required:  # fetch: --start or --days
+        first = parser.add_mutually_exclusive_group(required=True)
+        first.add_argument("--start", type=_instant, help=start_help)
+        first.add_argument("--days", type=_positive, metavar="N", help="the N whole UTC days before --end")
+    else:
+        parser.add_argument("--start", type=_instant, help=start_help)
     parser.add_argument("--end", type=_instant, help="end (exclusive); default 00:00 UTC today")
 
 
@@ -276,37 +297,76 @@ def _today() -> datetime:
     return datetime.combine(datetime.now(UTC).date(), datetime.min.time(), UTC)
 
 
-def _days(start: datetime, end: datetime) -> int:
-    return -((start - end) // timedelta(days=1))
-
-
 def _fetch(args: argparse.Namespace) -> int:
     end: datetime = args.end if args.end is not None else _today()
-    cache: bool | Path = False if args.no_cache else (args.cache_dir if args.cache_dir is not None else True)
-    began = time.perf_counter()
+    start: datetime = args.start if args.start is not None else end - timedelta(days=args.days)
+    reports: list[ReadReport] = []
     frame = read_interactions(
         args.customer,
         args.project,
         culture=args.culture,
-        start=args.start,
+        start=start,
         end=end,
         progress=not args.quiet,
-        cache=cache,
+        cache=_fetch_cache(args),
+        report=reports.append,
         **_filters(args),
     )
-    default = f"interactions_{args.customer}_{args.project}_{args.start:%Y-%m-%d}_{end:%Y-%m-%d}.parquet"
+    default = f"interactions_{args.customer}_{args.project}_{start:%Y-%m-%d}_{end:%Y-%m-%d}.parquet"
     target: Path = args.output if args.output is not None else Path(default)
     if not target.parent.is_dir():
         raise _UsageError(f"-o {target}: the folder {target.parent} does not exist", "fetch")
     rows = _write(frame, target)
-    seconds = time.perf_counter() - began
-    days = _days(args.start, end)
-    print(f"{rows:,} rows, {days} day{'s' if days != 1 else ''}, {seconds:.1f} s -> {target}")
+    print(f"{rows:,} rows -> {target}; {reports[-1] if reports else 'nothing read'}")
     return 0
 
 
+def _fetch_cache(args: argparse.Namespace) -> bool | Path:
+    """``--no-cache``, ``--cache-dir``, else the default cache, except for a loopback endpoint.
+
+    A simulator (or any server on loopback) serves made-up rows on a new port each run: they
+    are not cached in the user's cache folder unless a folder is named (``--cache-dir`` or
+    ``$DIGITALCX_FRAMES_CACHE_DIR``).
+    """
+    if args.no_cache:
+        return False
+    if args.cache_dir is not None:
+        return Path(args.cache_dir)
+    simulated = _is_loopback(os.environ.get(ENV_BASE_URL, ""))
+    return not simulated or bool(os.environ.get(CACHE_ENV_VAR))
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url.strip()).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _WriteError(Exception):
+    """The output file could not be written; ``main`` prints it as one line and returns 1."""
+
+
 def _write(frame: pl.LazyFrame, target: Path) -> int:
-    """Stream ``frame`` into ``target`` atomically and return the number of rows written."""
+    """Stream ``frame`` into ``target`` atomically and return the number of rows written.
+
+    Raises
+    ------
+    _WriteError
+        The file system refused the file (a folder in the way, no space, no permission); the
+        library's own errors (the read) pass through unchanged.
+    """
+    try:
+        return _write_atomically(frame, target)
+    except (OSError, pl.exceptions.ComputeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).strip().splitlines()[0]
+        raise _WriteError(f"could not write {target}: {reason}; nothing was written there") from exc
+
+
+def _write_atomically(frame: pl.LazyFrame, target: Path) -> int:
     with atomic_write(target, private_folder=False) as tmp:
         if target.suffix.lower() == ".csv":
             _as_api_csv(frame).sink_csv(tmp)
@@ -483,9 +543,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except OSError as exc:
+    except (OSError, _WriteError) as exc:
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted (Ctrl-C); no partial file was left", file=sys.stderr)
         return 130
+    except Exception as exc:
+        print(f"error: {_unexpected(exc)}", file=sys.stderr)
+        return 1
+
+
+def _unexpected(exc: Exception) -> str:
+    """One line for an error nothing above expected: its type and first line (a bug: say so)."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = f"{type(exc).__module__}.{type(exc).__qualname__}" + (f": {first}" if first else "")
+    return f"unexpected {_one_line(text)[:300]} (please report this)"

@@ -6,12 +6,16 @@ for the API's 90-day rule.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -25,7 +29,7 @@ import digitalcx_frames as dcx
 from digitalcx_frames._archive import PARTITION_SCHEMA, scan_archive
 from digitalcx_frames._cli import main
 from digitalcx_frames.schema import COLUMNS, polars_schema
-from digitalcx_frames.simulator import Simulator
+from digitalcx_frames.simulator import Faults, Simulator
 
 TODAY = datetime.now(UTC).date()
 START = (TODAY - timedelta(days=3)).isoformat()
@@ -105,7 +109,11 @@ def test_fetch_parquet_equals_read_interactions(
     assert code == 0, err
     assert expected.height > 0
     assert written.equals(expected)
-    assert re.fullmatch(rf"{expected.height:,} rows, 2 days, \d+\.\d s -> out\.parquet\n", out)
+    summary = (
+        rf"{expected.height:,} rows -> out\.parquet; 2 days \(0 from the cache, 2 fetched\): \d+ requests "
+        rf"\(0 retries, 0 splits\), {expected.height:,} rows, \d+\.\d\d MB in \d+\.\d s\n"
+    )
+    assert re.fullmatch(summary, out), out
     assert err == ""
     assert _leftovers(env) == []
 
@@ -149,7 +157,7 @@ def test_fetch_default_name_and_cache_dir(env: Path, live_sim: Simulator, capsys
     out, _ = capsys.readouterr()
     name = f"interactions_{live_sim.customer_key}_{live_sim.project_key}_{START}_{END}.parquet"
     assert code == 0
-    assert out.strip().endswith(f"-> {name}")
+    assert f"-> {name}; 2 days (0 from the cache, 2 fetched)" in out
     assert pl.read_parquet(env / name).equals(_expected(live_sim))
     assert dcx.cache_info(env / "mine").days == 2
     assert dcx.cache_info(env / "cache").days == 0
@@ -202,6 +210,108 @@ def test_fetch_as_a_subprocess(tmp_path: Path, live_sim: Simulator) -> None:
     assert pl.read_parquet(target).equals(_expected(live_sim))
     assert str(target) in done.stdout
     assert live_sim.client_secret not in done.stdout + done.stderr
+
+
+def test_fetch_summary_line_counts_cached_days(
+    env: Path, live_sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_fetch_args(live_sim, "-o", "first.parquet", "--quiet")) == 0
+    assert main(_fetch_args(live_sim, "-o", "again.parquet", "--quiet")) == 0
+    first, again = capsys.readouterr().out.splitlines()
+    assert re.search(r"2 days \(0 from the cache, 2 fetched\): [1-9]\d* requests", first), first
+    assert "2 days (2 from the cache, 0 fetched): 0 requests" in again
+
+
+def test_fetch_days_is_the_last_whole_days_before_end(
+    env: Path, live_sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["fetch", live_sim.customer_key, live_sim.project_key, "--culture", live_sim.culture]
+    code = main([*argv, "--days", "2", "--end", END, "-o", "two.parquet", "--quiet"])
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    assert pl.read_parquet(env / "two.parquet").equals(_expected(live_sim))
+    assert main([*argv, "--days", "2", "--start", START]) == 2  # one or the other
+    assert main([*argv, "--days", "0"]) == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_against_the_simulator_the_user_cache_folder_stays_empty(
+    env: Path, live_sim: Simulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("DIGITALCX_FRAMES_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(env / "user-cache"))  # the user cache folder, on Linux
+    assert main(_fetch_args(live_sim, "-o", "out.parquet", "--quiet")) == 0
+    assert main(_fetch_args(live_sim, "-o", "out.parquet", "--quiet", "--cache-dir", "mine")) == 0
+    first, _ = capsys.readouterr().out.splitlines()
+    assert not (env / "user-cache").exists()
+    assert "0 from the cache, 2 fetched" in first
+    assert dcx.cache_info(env / "mine").days == 2  # an explicit folder always works
+
+
+def test_ctrl_c_exits_130_promptly_with_one_line(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with Simulator(rows_per_day=50, faults=Faults(latency=0.5), seed=2) as slow:  # >= 2.5 s to read 20 days
+        argv = ["fetch", slow.customer_key, slow.project_key, "--culture", slow.culture, "--days", "20"]
+        environ = {f"DIGITALCX_{k.upper()}": str(v) for k, v in slow.connection.items()}
+        with _environ(environ):
+            main_thread = threading.main_thread().ident
+            assert main_thread is not None
+            timer = threading.Timer(0.3, signal.pthread_kill, (main_thread, signal.SIGINT))
+            began = time.perf_counter()
+            timer.start()
+            try:
+                code = main([*argv, "--quiet", "--no-cache", "-o", "slow.parquet"])
+            finally:
+                timer.cancel()
+            seconds = time.perf_counter() - began
+    _, err = capsys.readouterr()
+    assert code == 130
+    assert seconds < 0.3 + 1.5, seconds
+    assert "interrupted" in _one_error_line(err)
+    assert not (env / "slow.parquet").exists()
+    assert _leftovers(env) == []
+
+
+@contextlib.contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def test_a_failed_write_is_one_line_and_exit_1(
+    env: Path, live_sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (env / "taken.parquet").mkdir()  # a folder where the file should go
+    code = main(_fetch_args(live_sim, "-o", "taken.parquet", "--quiet"))
+    _, err = capsys.readouterr()
+    assert code == 1
+    line = _one_error_line(err)
+    assert line.startswith("error: could not write taken.parquet:")
+    assert "nothing was written" in line
+    assert list((env / "taken.parquet").iterdir()) == []
+    assert _leftovers(env) == []
+
+
+def test_no_exception_escapes_main(
+    env: Path, live_sim: Simulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("something nobody expected\nsecond line")
+
+    monkeypatch.setattr("digitalcx_frames._cli.read_interactions", broken)
+    code = main(_fetch_args(live_sim, "-o", "out.parquet", "--quiet"))
+    _, err = capsys.readouterr()
+    assert code == 1
+    assert _one_error_line(err) == (
+        "error: unexpected builtins.RuntimeError: something nobody expected (please report this)"
+    )
 
 
 # -- errors ----------------------------------------------------------------------------------------
@@ -345,8 +455,8 @@ def test_sync_failure_exits_1_with_one_line(env: Path, live_sim: Simulator, caps
     out, err = capsys.readouterr()
     line = _one_error_line(err)
     assert code == 1
-    assert "FAILED" in line
-    assert "HTTP 400" in line
+    assert "HTTP 400" in line  # a permanent error: raised (issue 14 item 6) or a failed sync, one line either way
+    assert "nobody" in line
     assert out == ""
 
 
