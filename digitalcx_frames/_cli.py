@@ -44,12 +44,14 @@ from digitalcx_frames._read.fetch import ReadReport
 from digitalcx_frames._read.frames import read_interactions
 from digitalcx_frames._read.query import to_utc
 from digitalcx_frames.errors import ConfigurationError, DigitalCXError
+from digitalcx_frames.features._redact import redact
 from digitalcx_frames.flags import UNKNOWN_BIT
 from digitalcx_frames.schema import COLUMNS
 
 __all__ = ["main"]
 
 PROG: Final = "digitalcx-frames"
+REDACT_SALT_ENV: Final = "DIGITALCX_REDACT_SALT"
 _OUTPUT_SUFFIXES: Final = (".parquet", ".csv")
 
 _MAIN_EPILOG: Final = """\
@@ -68,6 +70,7 @@ examples:
   digitalcx-frames fetch acme webshop --culture nl --days 7 -o week.parquet
   digitalcx-frames fetch acme webshop --culture nl --start 2026-11-01 --end 2026-11-08 -o week.parquet
   digitalcx-frames fetch acme webshop --culture nl --days 7 --types QA,Dialog -o qa.csv
+  DIGITALCX_REDACT_SALT=... digitalcx-frames fetch acme webshop --culture nl --days 7 --redact -o shareable.parquet
 
 The range is half-open, [start, end): --days 7 is the seven whole UTC days before --end,
 which defaults to 00:00 UTC today; --start 2026-11-01 --end 2026-11-08 is seven days too.
@@ -253,6 +256,11 @@ def _parser() -> argparse.ArgumentParser:
     caching = fetch.add_mutually_exclusive_group()
     caching.add_argument("--no-cache", action="store_true", help="do not read or write the day cache")
     caching.add_argument("--cache-dir", type=Path, metavar="DIR", help="the day cache folder")
+    fetch.add_argument(
+        "--redact",
+        action="store_true",
+        help=f"hash ids, drop user info, scrub text before writing; the salt is read from ${REDACT_SALT_ENV} only",
+    )
     fetch.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     sync = _command(sub, "sync", _sync, help="bring a Parquet archive up to date (fit for cron)", epilog=_SYNC_EPILOG)
@@ -312,6 +320,8 @@ def _fetch(args: argparse.Namespace) -> int:
         report=reports.append,
         **_filters(args),
     )
+    if args.redact:
+        frame = redact(frame, salt=_redact_salt())
     default = f"interactions_{args.customer}_{args.project}_{start:%Y-%m-%d}_{end:%Y-%m-%d}.parquet"
     target: Path = args.output if args.output is not None else Path(default)
     if not target.parent.is_dir():
@@ -319,6 +329,22 @@ def _fetch(args: argparse.Namespace) -> int:
     rows = _write(frame, target)
     print(f"{rows:,} rows -> {target}; {reports[-1] if reports else 'nothing read'}")
     return 0
+
+
+def _redact_salt() -> str:
+    """The salt of ``--redact``: from the environment only, never from the command line.
+
+    A salt on the command line would stay in the shell's history and be visible to every
+    user in ``ps``; it is the key that makes the hashes unguessable.
+    """
+    salt = os.environ.get(REDACT_SALT_ENV, "")
+    if not salt.strip():
+        raise ConfigurationError(
+            f"--redact needs a secret salt in ${REDACT_SALT_ENV} (the same one for every file you want to "
+            f"join on the hashed ids), e.g. export {REDACT_SALT_ENV}=$(python -c 'import secrets; "
+            "print(secrets.token_hex(32))')"
+        )
+    return salt
 
 
 def _fetch_cache(args: argparse.Namespace) -> bool | Path:

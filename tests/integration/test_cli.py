@@ -314,6 +314,31 @@ def test_no_exception_escapes_main(
     )
 
 
+def test_fetch_redact_takes_its_salt_from_the_environment_only(
+    env: Path, live_sim: Simulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    salt = "a-salt-that-must-not-leak-0123456789"
+    assert main(_fetch_args(live_sim, "-o", "shared.parquet", "--quiet", "--redact")) == 2  # no salt: refused
+    refused = _one_error_line(capsys.readouterr().err)
+    assert "DIGITALCX_REDACT_SALT" in refused
+    assert not (env / "shared.parquet").exists()
+    assert main(_fetch_args(live_sim, "-o", "shared.parquet", "--quiet", "--redact", "--salt", salt)) == 2
+    capsys.readouterr()
+
+    monkeypatch.setenv("DIGITALCX_REDACT_SALT", salt)
+    code = main(_fetch_args(live_sim, "-o", "shared.parquet", "--quiet", "--redact"))
+    out, err = capsys.readouterr()
+    written = pl.read_parquet(env / "shared.parquet")
+    expected = _expected(live_sim)
+    assert code == 0, err
+    assert written.height == expected.height
+    assert written["log_id"].to_list() == expected["log_id"].to_list()
+    assert set(written["session_uuid"]).isdisjoint(set(expected["session_uuid"]))  # hashed
+    assert written["session_uuid"].n_unique() == expected["session_uuid"].n_unique()
+    assert salt not in out + err
+    assert salt.encode() not in (env / "shared.parquet").read_bytes()
+
+
 # -- errors ----------------------------------------------------------------------------------------
 
 BAD_ARGUMENTS = [
