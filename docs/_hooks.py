@@ -2,6 +2,8 @@
 
 - ``notebooks/*.ipynb`` → ``notebooks/…`` pages, rendered by mkdocs-jupyter without running
   them (the test suite runs them against the simulator);
+- the column tables of a page (``<!-- columns -->``, ``<!-- json-columns -->``) generated
+  from :mod:`digitalcx_frames.schema`, as the README's are;
 - ``BENCHMARKS.md`` → ``benchmarks.md``, ``CHANGELOG.md`` → ``changelog.md``,
   ``CONTRIBUTING.md`` → ``contributing.md``, with their links into ``docs/`` made relative
   to the site and their links to other repository files pointed at the repository.
@@ -28,6 +30,9 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import AnchorLink
+
+from digitalcx_frames import schema
+from digitalcx_frames.features._redact import SCRUB_PATTERNS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,10 +67,29 @@ def on_files(files: Files, config: Any) -> Files:
     return files
 
 
+def _tables() -> dict[str, str]:
+    """Markers a page may hold, and the tables generated from the one schema table."""
+
+    def shown(replacement: str) -> str:
+        kept = replacement.replace("${1}", "")
+        return f"`{kept}`" if kept else "removed (the text before it stays)"
+
+    patterns = "\n".join(
+        f"{n}. {what} → {shown(replacement)}" for n, (what, _, replacement) in enumerate(SCRUB_PATTERNS, 1)
+    )
+    tables = {"<!-- columns -->": schema.markdown_table(), "<!-- scrub-patterns -->": patterns}
+    json_table = getattr(schema, "json_markdown_table", None)
+    if json_table is not None:
+        tables["<!-- json-columns -->"] = json_table()
+    return tables
+
+
 def on_page_markdown(markdown: str, page: Page, config: Any, files: Files) -> str:
-    """Links written for the repository (``docs/x.md``) become links of the site (``x.md``)."""
+    """Repository links (``docs/x.md``) become site links (``x.md``); table markers are filled."""
     if page.file.src_uri in FROM_ROOT:
         return _DOCS_LINK.sub("](", markdown)
+    for marker, table in _tables().items():
+        markdown = markdown.replace(marker, table)
     return markdown
 
 

@@ -53,6 +53,8 @@ def _parse(path: Path) -> _Page:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The site built by ``mkdocs build --strict`` from the source tree."""
     out = tmp_path_factory.mktemp("site")
+    notebook_cache = ROOT / ".cache" / "mkdocs-jupyter"
+    cached_before = notebook_cache.exists()
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
@@ -66,6 +68,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     log = result.stdout + result.stderr
     assert result.returncode == 0, log
     assert "WARNING" not in log, log
+    assert cached_before or not notebook_cache.exists(), "the build wrote into the source tree"
     return out
 
 
