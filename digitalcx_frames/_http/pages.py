@@ -32,6 +32,7 @@ import dataclasses
 import functools
 import http.client
 import logging
+import threading
 from collections.abc import Callable, Generator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 from digitalcx_frames._http.transport import Client
 from digitalcx_frames.errors import APIError, NetworkError, WindowTimeoutError
 
-__all__ = ["CONTINUATION_HEADER", "MAX_PAGES", "Page", "PageCursor", "PagingError", "iter_pages"]
+__all__ = ["CONTINUATION_HEADER", "MAX_PAGES", "PREFETCH_THREAD", "Page", "PageCursor", "PagingError", "iter_pages"]
 
 CONTINUATION_HEADER: Final = "continuationToken"
 MAX_PAGES: Final = 2_000
@@ -267,7 +268,7 @@ def iter_pages(
                 return
             ahead = cursor.advance(_continuation_token(response), attempts=attempts)  # refuses a used token
             if prefetch and not ahead.done:
-                pending = client.executor.submit(request, ahead)
+                pending = _in_background(functools.partial(request, ahead), window=window)
             body, attempts, response = _read_page(
                 response,
                 functools.partial(request, cursor),
@@ -308,6 +309,32 @@ def iter_pages(
             response.close()
         if pending is not None:
             _discard(pending)
+
+
+PREFETCH_THREAD: Final = "digitalcx-prefetch"
+"""The name of the thread that asks for a page ahead (tests wait for it by name)."""
+
+
+def _in_background(task: Callable[[], _Sent], *, window: str) -> Future[_Sent]:
+    """Run ``task`` on a daemon thread of its own.
+
+    A daemon thread: a prefetch still waiting for its answer when a read stops early (or is
+    interrupted) never holds the process at exit, as a ``ThreadPoolExecutor``'s workers do.
+    """
+    future: Future[_Sent] = Future()
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            result = task()
+        except BaseException as exc:  # handed to the page loop through the future
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+
+    threading.Thread(target=run, name=f"{PREFETCH_THREAD} {window}", daemon=True).start()
+    return future
 
 
 def _get(client: Client, url: str, query: Mapping[str, str], *, accept: str, window: str, page: int) -> _Sent:

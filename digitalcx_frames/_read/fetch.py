@@ -28,7 +28,6 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
-import queue
 import threading
 import time
 import warnings
@@ -37,7 +36,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Final, Never, Protocol, TypeVar
+from typing import Any, Final, Never, Protocol, TypeVar
 
 import polars as pl
 from tqdm import TqdmWarning, tqdm
@@ -196,32 +195,40 @@ class DayStore(Protocol):
 
 
 class _Pool:
-    """A few daemon worker threads: shut down only by the thread that owns them, never joined at exit.
+    """Daemon worker threads that exist only while there is work: at most ``workers`` at a time.
 
-    ``concurrent.futures.ThreadPoolExecutor`` joins its workers at interpreter exit, so a
-    worker left in a long read holds the process; and its ``shutdown(wait=True)`` fails when
-    called from one of its own threads. This pool has neither problem.
+    A worker takes queued tasks until none is left, then ends. So a read that Polars stops
+    pulling early (``slice``, ``filter(...).head``: it never closes the source, it only
+    stops asking) leaves no thread behind once the few windows already started are done;
+    and being daemon threads, workers never hold the process at exit, as
+    ``ThreadPoolExecutor``'s do. :meth:`close` never joins the thread it is called from (a
+    source finalised by the garbage collector on a worker thread).
     """
 
     def __init__(self, workers: int) -> None:
-        self._tasks: queue.SimpleQueue[tuple[Future[object], Callable[[], object]] | None] = queue.SimpleQueue()
-        self._threads = [
-            threading.Thread(target=self._work, name=f"digitalcx-window-{n}", daemon=True) for n in range(workers)
-        ]
-        for thread in self._threads:
-            thread.start()
+        self._limit = workers
+        self._queue: deque[tuple[Future[Any], Callable[[], Any]]] = deque()
+        self._threads: set[threading.Thread] = set()
+        self._lock = threading.Lock()
+        self._names = itertools.count()
 
     def submit(self, task: Callable[[], T]) -> Future[T]:
         future: Future[T] = Future()
-        self._tasks.put((future, task))  # type: ignore[arg-type]  # a Future[T] is read back as Future[object]
+        with self._lock:
+            self._queue.append((future, task))
+            if len(self._threads) < self._limit:
+                thread = threading.Thread(target=self._work, name=f"digitalcx-window-{next(self._names)}", daemon=True)
+                self._threads.add(thread)
+                thread.start()
         return future
 
     def _work(self) -> None:
         while True:
-            item = self._tasks.get()
-            if item is None:
-                return
-            future, task = item
+            with self._lock:
+                if not self._queue:
+                    self._threads.discard(threading.current_thread())
+                    return
+                future, task = self._queue.popleft()
             if not future.set_running_or_notify_cancel():
                 continue
             try:
@@ -230,15 +237,18 @@ class _Pool:
                 future.set_exception(exc)
             else:
                 future.set_result(result)
-            del future, task, item
+            del future, task
 
     def close(self, *, wait: float) -> None:
-        """Ask every worker to end after its task; wait up to ``wait`` seconds (never for the calling thread)."""
-        for _ in self._threads:
-            self._tasks.put(None)
+        """Drop the tasks not started; wait up to ``wait`` seconds for running ones (never for the calling thread)."""
+        with self._lock:
+            for future, _task in self._queue:
+                future.cancel()
+            self._queue.clear()
+            threads = list(self._threads)
         deadline = time.monotonic() + wait
         current = threading.current_thread()
-        for thread in self._threads:
+        for thread in threads:
             while thread is not current and thread.is_alive() and time.monotonic() < deadline:
                 thread.join(WAIT_SLICE)
 

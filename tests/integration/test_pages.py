@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from requests.adapters import HTTPAdapter
 
-from digitalcx_frames._http.pages import Page, iter_pages
+from digitalcx_frames._http.pages import PREFETCH_THREAD, Page, iter_pages
 from digitalcx_frames._http.transport import Client
 from digitalcx_frames.errors import APIError, InvalidRequestError, NetworkError
 from digitalcx_frames.simulator import Simulator
@@ -54,6 +54,13 @@ def pages_of(client: Client, sim: Simulator, *, prefetch: bool = True, **kwargs:
 def rows(body: bytes) -> bytes:
     """A CSV body without its header line."""
     return body.split(b"\n", 1)[1]
+
+
+def finish_prefetches() -> None:
+    """Wait for every request still asking for a page ahead (each runs on a thread of its own)."""
+    for thread in threading.enumerate():
+        if thread.name.startswith(PREFETCH_THREAD):
+            thread.join(10)
 
 
 def connections_checked_out(client: Client) -> int:
@@ -141,7 +148,7 @@ def test_prefetch_asks_exactly_one_page_ahead(client: Client, sim: Simulator) ->
     first = next(pages)
     assert len(sim.interaction_requests) <= 2
     pages.close()
-    client.executor.shutdown(wait=True)  # let the prefetched request finish (its response is then closed)
+    finish_prefetches()  # let the prefetched request finish (its response is then closed)
     sent = sim.interaction_requests
     assert len(sent) == 2, "one request ahead, no more"
     assert sent[1].params["continuationToken"] == first.continuation_token
@@ -278,7 +285,7 @@ def test_repeated_token_with_prefetch_is_never_sent_again(scripted: tuple[Script
     with pytest.raises(APIError, match="already used") as info:
         next(pages)
     assert info.value.page == 3
-    client.executor.shutdown(wait=True)
+    finish_prefetches()
     assert server.script.seen == [None, "a", "b"]
     assert connections_checked_out(client) == 0
 
