@@ -17,7 +17,9 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -50,6 +52,8 @@ COMMON: list[tuple[str, dict[str, Any], str]] = [
     ("start-empty", {"start": ""}, DATE),
     ("end-not-a-date", {"end": "19/11/2026"}, DATE),
     ("start-an-int", {"start": 20261116}, "must be a date"),
+    ("start-nat", {"start": np.datetime64("NaT")}, "NaT"),
+    ("end-nat", {"end": np.datetime64("NaT")}, "NaT"),
     ("culture-empty", {"culture": ""}, CULTURE),
     ("culture-space", {"culture": " "}, CULTURE),
     ("culture-spaces-around", {"culture": " nl "}, CULTURE),
@@ -183,3 +187,30 @@ def test_the_base_case_is_accepted(sim: Simulator, tmp_path: Path) -> None:
     result = dcx.sync_archive(root, customer, project, **sync_args)
     assert result.ok, result.error
     assert result.fetched == (date(2026, 11, 16), date(2026, 11, 17), date(2026, 11, 18))
+
+
+@pytest.mark.parametrize(
+    "literal",
+    [
+        datetime(2026, 11, 17, tzinfo=ZoneInfo("Europe/Amsterdam")),
+        datetime(2026, 11, 17),
+        pl.datetime(2026, 11, 17, time_zone="America/New_York"),
+    ],
+    ids=["amsterdam", "naive", "new-york"],
+)
+def test_a_filter_with_a_datetime_in_another_time_zone_is_refused_before_any_request(
+    silent: Simulator, literal: Any
+) -> None:
+    args = arguments(silent, {"cache": False})
+    customer, project = args.pop("customer_key"), args.pop("project_key")
+    lazy = dcx.read_interactions(customer, project, **args).filter(pl.col("timestamp_start") >= literal)
+    with pytest.raises(pl.exceptions.SchemaError, match="nothing was fetched"):
+        lazy.collect()
+
+
+def test_np_datetime64_is_accepted_like_a_timestamp(sim: Simulator) -> None:
+    args = arguments(sim, {"cache": False, "start": np.datetime64("2026-11-16"), "end": np.datetime64("2026-11-17")})
+    customer, project = args.pop("customer_key"), args.pop("project_key")
+    frame = dcx.read_interactions(customer, project, **args).collect()
+    assert frame.height > 0
+    assert frame["timestamp_start"].dt.date().unique().to_list() == [date(2026, 11, 16)]
