@@ -598,7 +598,7 @@ class ReadEngine:
             report = counters.report(time.monotonic() - started)
             self.last_report = report
             if bar is not None:
-                bar.set_postfix_str(f"{report.days_cached} cached, {report.days_fetched} fetched; {report}")
+                bar.set_postfix_str(str(report), refresh=True)
                 bar.close()
             _warn(counters, self._schema, keep_extras=keep_extras)
             logger.debug("read done: %s", report)
