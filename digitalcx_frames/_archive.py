@@ -43,7 +43,7 @@ from digitalcx_frames._files import atomic_write, open_private, private_dir
 from digitalcx_frames._http.transport import Client
 from digitalcx_frames._read.cache import CLOSED_MARGIN, fingerprint
 from digitalcx_frames._read.export import ExportSource, export_files, read_export_file
-from digitalcx_frames._read.frames import fetch_days
+from digitalcx_frames._read.fetch import fetch_days
 from digitalcx_frames._read.query import Instant, Query, _check_key, build_query, earliest_start, to_utc
 from digitalcx_frames.errors import (
     AuthenticationError,
@@ -423,12 +423,6 @@ def _as_day(value: Instant, name: str) -> date:
     return moment.date()
 
 
-def _conform(frame: pl.DataFrame) -> pl.DataFrame:
-    """Exactly the output schema (undocumented columns were warned about when fetched)."""
-    schema = polars_schema()
-    return frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items())
-
-
 def _error_day(exc: BaseException, pending: Sequence[date]) -> date:
     """The day an error belongs to: its window's day when it names one we asked for, else the first pending."""
     window = getattr(exc, "window", None)
@@ -624,8 +618,7 @@ class _Sync:
         self.rows = 0
 
     def write(self, day: date, frame: pl.DataFrame, source: str) -> None:
-        """Write one whole day atomically, then record it under the lock (creating the manifest)."""
-        frame = _conform(frame)
+        """Write one whole day (already in the output schema) atomically, then record it under the lock."""
         self.store.write_day(day, frame)
         with self.store.locked():
             manifest = self.store.read_manifest()
