@@ -58,6 +58,7 @@ __all__ = [
     "RESOURCE",
     "TokenEndpointRateLimitError",
     "TokenEndpointServerError",
+    "TokenFacts",
     "TokenSource",
     "check_url",
 ]
@@ -146,6 +147,26 @@ def _is_loopback(host: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class TokenFacts:
+    """What the token endpoint's last reply looked like, without the token (for the doctor).
+
+    Attributes
+    ----------
+    token_type : str
+        ``Bearer`` as documented.
+    expires_in : str
+        How ``expires_in`` came: ``"string"`` (as documented), ``"number"``, ``"missing"``
+        or ``"unusable"``.
+    lifetime : float
+        The lifetime in seconds the client uses.
+    """
+
+    token_type: str
+    expires_in: str
+    lifetime: float
+
+
+@dataclass(frozen=True, slots=True)
 class _Token:
     value: str = field(repr=False)
     token_type: str
@@ -219,6 +240,8 @@ class TokenSource(AuthBase):
         self._lock = threading.Lock()
         self._token: _Token | None = None
         self.fetch_count = 0
+        self.facts: TokenFacts | None = None
+        """How the last token reply looked (no token in it); ``None`` before the first fetch."""
 
     def __repr__(self) -> str:
         state = None if self._token is None else "'cached'"
@@ -347,6 +370,7 @@ class TokenSource(AuthBase):
             issued_at=issued_at,
             lifetime=_lifetime(reply.get("expires_in")),
         )
+        self.facts = TokenFacts(token_type, _kind_of(reply.get("expires_in")), token.lifetime)
         log.debug("fetched a token from %s valid for %.0f s", self.token_url, token.lifetime)
         return token
 
@@ -418,6 +442,16 @@ class TokenEndpointRateLimitError(RateLimitError):
     ) -> None:
         super().__init__(status_code, message, window=window, page=page, attempts=attempts)
         self.args = (f"HTTP {status_code} from the token endpoint: {message}. {self.advice}",)
+
+
+def _kind_of(expires_in: object) -> str:
+    """How ``expires_in`` was sent: string, number, missing or unusable."""
+    if expires_in is None:
+        return "missing"
+    lifetime = _lifetime(expires_in) if not isinstance(expires_in, bool) else None
+    if lifetime is None or (lifetime == _DEFAULT_LIFETIME and str(expires_in).strip() not in {"3600", "3600.0"}):
+        return "unusable"
+    return "string" if isinstance(expires_in, str) else "number"
 
 
 def _lifetime(expires_in: object) -> float:
