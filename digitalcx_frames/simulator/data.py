@@ -23,6 +23,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from digitalcx_frames.flags import API_NAMES
 from digitalcx_frames.schema import API_COLUMN_NAMES
@@ -52,7 +53,6 @@ COMBOS: Final = (
 )
 """Every (environment, sessionMode) a row can belong to; Staging carries sessionMode Test."""
 _COMBO_WEIGHTS: Final = (82, 5, 2, 3, 8)
-_HOUR_WEIGHTS: Final = (1, 1, 1, 1, 1, 2, 4, 8, 12, 14, 14, 13, 12, 13, 13, 12, 11, 9, 8, 8, 7, 5, 3, 2)
 _BIT: Final = {name: 1 << i for i, name in enumerate(API_NAMES)}
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _DAY_MS: Final = 86_400_000
@@ -114,42 +114,168 @@ def row_dict(day: Day, index: int) -> dict[str, object]:
 # Text pools: Dutch and English, with é, €, quotes, commas, pipes and the odd newline.
 
 _QA_NL: Final = (
-    ("Hoe kan ik mijn abonnement opzeggen?", "Je kunt je abonnement opzeggen via Mijn Account, onder 'Instellingen'."),
-    ("Wat kost een extra bundel?", "Een extra bundel kost € 5,00 per maand, te betalen via iDEAL | creditcard."),
-    ("Waar vind ik mijn factuur", 'Je factuur staat onder "Facturen" in de app.'),
-    ("Kan ik mijn café-pas koppelen?", "Ja, koppel je café-pas in het menu Betalen, daarna is hij direct actief."),
+    (
+        "Hoe kan ik mijn abonnement opzeggen?",
+        "Je kunt je abonnement opzeggen via Mijn Account, onder 'Instellingen'.",
+        101,
+        "Abonnement",
+        "abonnement",
+    ),
+    (
+        "Wat kost een extra bundel?",
+        "Een extra bundel kost € 5,00 per maand, te betalen via iDEAL | creditcard.",
+        102,
+        "Abonnement",
+        "bundel",
+    ),
+    ("Waar vind ik mijn factuur", 'Je factuur staat onder "Facturen" in de app.', 103, "Facturen", "factuur"),
+    (
+        "Kan ik mijn café-pas koppelen?",
+        "Ja, koppel je café-pas in het menu Betalen, daarna is hij direct actief.",
+        104,
+        "Betalen",
+        "café-pas",
+    ),
     (
         "Ik wil een klacht indienen",
         "Vervelend om te horen. Vul het klachtenformulier in, dan reageren we binnen 2 dagen.",
+        105,
+        "Klachten",
+        "klacht",
     ),
-    ("wanneer wordt mijn pakket bezorgd", "Bezorging gebeurt op werkdagen tussen 09:00 en 18:00, ook op zaterdag."),
-    ("Wat zijn de openingstijden?", "Ma-vr: 08:00-20:00, za: 10:00-16:00 | zondag gesloten."),
-    ("Hoe wijzig ik mijn adres", 'Ga naar Profiel > Adres, wijzig het en klik op "Opslaan".'),
-    ("Is er een ‘actie’ deze week?", "Deze week krijg je 10% korting op alle toestellen vanaf € 199."),
+    (
+        "wanneer wordt mijn pakket bezorgd",
+        "Bezorging gebeurt op werkdagen tussen 09:00 en 18:00, ook op zaterdag.",
+        106,
+        "Bezorging",
+        "pakket",
+    ),
+    (
+        "Wat zijn de openingstijden?",
+        "Ma-vr: 08:00-20:00, za: 10:00-16:00 | zondag gesloten.",
+        107,
+        "Contact",
+        "openingstijden",
+    ),
+    ("Hoe wijzig ik mijn adres", 'Ga naar Profiel > Adres, wijzig het en klik op "Opslaan".', 108, "Account", "adres"),
+    (
+        "Is er een ‘actie’ deze week?",
+        "Deze week krijg je 10% korting op alle toestellen vanaf € 199.",
+        109,
+        "Acties",
+        "actie",
+    ),
     (
         "Hoe reset ik mijn wachtwoord?",
         "Klik op 'Wachtwoord vergeten', je ontvangt dan binnen enkele minuten een e-mail.",
+        110,
+        "Account",
+        "wachtwoord",
     ),
 )
+"""Dutch Q&A: (question, answer, article id, category, the entity the question matches)."""
 _QA_EN: Final = (
-    ("How do I cancel my subscription?", "You can cancel it in My Account, under 'Settings'."),
-    ("What does an extra bundle cost?", "An extra bundle costs €5.00 a month, paid by card | PayPal."),
-    ("Where is my invoice", 'Your invoice is under "Invoices" in the app.'),
-    ("Can I pay at the café?", "Yes, you can pay with the app at any partner café, shop or kiosk."),
-    ("I want to file a complaint", "Sorry to hear that. Fill in the complaint form, and we answer within 2 days."),
-    ("When will my parcel arrive?", "We deliver on weekdays between 9 am and 6 pm, and on Saturdays."),
-    ("What are your opening hours?", "Mon-Fri: 8 am-8 pm, Sat: 10 am-4 pm | closed on Sundays."),
-    ("How do I reset my password?", "Click 'Forgot password'; you will get an e-mail within a few minutes."),
+    (
+        "How do I cancel my subscription?",
+        "You can cancel it in My Account, under 'Settings'.",
+        101,
+        "Subscription",
+        "subscription",
+    ),
+    (
+        "What does an extra bundle cost?",
+        "An extra bundle costs €5.00 a month, paid by card | PayPal.",
+        102,
+        "Subscription",
+        "bundle",
+    ),
+    ("Where is my invoice", 'Your invoice is under "Invoices" in the app.', 103, "Invoices", "invoice"),
+    (
+        "Can I pay at the café?",
+        "Yes, you can pay with the app at any partner café, shop or kiosk.",
+        104,
+        "Payments",
+        "café",
+    ),
+    (
+        "I want to file a complaint",
+        "Sorry to hear that. Fill in the complaint form, and we answer within 2 days.",
+        105,
+        "Complaints",
+        "complaint",
+    ),
+    (
+        "When will my parcel arrive?",
+        "We deliver on weekdays between 9 am and 6 pm, and on Saturdays.",
+        106,
+        "Delivery",
+        "parcel",
+    ),
+    (
+        "What are your opening hours?",
+        "Mon-Fri: 8 am-8 pm, Sat: 10 am-4 pm | closed on Sundays.",
+        107,
+        "Contact",
+        "opening hours",
+    ),
+    (
+        "How do I reset my password?",
+        "Click 'Forgot password'; you will get an e-mail within a few minutes.",
+        110,
+        "Account",
+        "password",
+    ),
 )
+"""English Q&A, the same articles (ids) as their Dutch translations."""
+_FALLBACK: Final = (
+    "Sorry, dat begrijp ik niet. Kun je je vraag anders stellen?",
+    "Sorry, I did not understand that. Could you rephrase your question?",
+)
+_ESCALATION: Final = (
+    ("Ik wil een medewerker spreken", "Ik verbind je door met een collega van {group}. Een moment geduld."),
+    ("Can I talk to a human?", "I am connecting you to a colleague from {group}. One moment please."),
+)
+_ESCALATION_ARTICLE: Final = (900, "Escalatie")
+_ESCALATION_GROUPS: Final = ("klantenservice", "billing", "technisch")
 _EXTRA_LINES: Final = (
     "\nMeer informatie vind je op onze website.",
     "\r\nMore details: see the FAQ.",
     '\n\nTip: gebruik de knop "Chat" voor vragen.',
     "\nStap 1: log in\nStap 2: kies 'Instellingen'",
 )
-_FEEDBACK_COMMENTS: Final = ("", "", "Top, bedankt!", "Niet duidelijk", "Great, thanks", 'Antwoord klopt niet, "raar"')
-_DIALOGS: Final = ((12, "Opzeggen"), (7, "Verhuizen"), (31, "Storing melden"), (44, "Bestelling"))
-_EVENTS: Final = ("welcome", "onLoad", "proactive_offer", "")
+_FEEDBACK_COMMENTS: Final = ("Top, bedankt!", "Niet duidelijk", "Great, thanks", 'Antwoord klopt niet, "raar"')
+_DIALOGS: Final = (
+    (
+        12,
+        "Opzeggen",
+        (
+            ("Start", "start"),
+            ("Reden opzeggen", "question"),
+            ("Aanbod behouden", "question"),
+            ("Bevestiging opzegging", "answer"),
+            ("Einde", "end"),
+        ),
+    ),
+    (
+        7,
+        "Verhuizen",
+        (("Start", "start"), ("Nieuw adres", "question"), ("Verhuisdatum", "question"), ("Bevestiging", "end")),
+    ),
+    (
+        31,
+        "Storing melden",
+        (
+            ("Start", "start"),
+            ("Soort storing", "question"),
+            ("Postcode", "question"),
+            ("Storing bekend", "answer"),
+            ("Monteur inplannen", "end"),
+        ),
+    ),
+    (44, "Bestelling", (("Start", "start"), ("Bestelnummer", "question"), ("Status tonen", "end"))),
+)
+"""Dialogs: (dialog id, name, nodes in order as (name, type)); node ids count from 1."""
+_EVENTS: Final = ((3, "welcome"), (5, "onLoad"), (9, "proactive_offer"))
 _PAGES: Final = (
     "https://www.example.nl/klantenservice",
     "https://www.example.nl/bestellen?step=2",
@@ -158,10 +284,20 @@ _PAGES: Final = (
 )
 _RECOGNITION: Final = ("Entity Recognition", "Classification", "Exact Match", "Text Search")
 _TD_STATUS: Final = ("Started", "Completed", "Aborted", "Completed")
+_CHANNELS: Final = ("web", "web", "app", "whatsapp")
 
 
 def _dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _pascal(value: object) -> object:
+    """``value`` with every object key in PascalCase (the other key style seen in the field)."""
+    if isinstance(value, dict):
+        return {key[:1].upper() + key[1:]: _pascal(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_pascal(item) for item in value]
+    return value
 
 
 @functools.lru_cache(maxsize=4096)
@@ -169,22 +305,143 @@ def _jstr(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+def _dumps_case(value: object, pascal: bool) -> str:
+    return _dumps(_pascal(value) if pascal else value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _ids_json(*ids: str) -> str:
+    return _dumps(list(ids))
+
+
+@functools.lru_cache(maxsize=4096)
+def _qa_articles(article: int, category: str, pascal: bool) -> str:
+    entry = {"articleId": str(article), "categories": [{"name": category}]}
+    return _dumps_case({"qa": [entry], "dialog": [], "event": []}, pascal)
+
+
+@functools.lru_cache(maxsize=4096)
+def _event_articles(event_id: int, event: str, pascal: bool) -> str:
+    return _dumps_case({"qa": [], "dialog": [], "event": [{"eventId": str(event_id), "eventName": event}]}, pascal)
+
+
+@functools.lru_cache(maxsize=4096)
+def _dialog_articles(dialog: int, node: int, status: str, pascal: bool) -> str:
+    dialog_id, name, nodes = _DIALOGS[dialog]
+    node_name, node_type = nodes[node - 1]
+    entry = {
+        "dialogId": str(dialog_id),
+        "dialogName": name,
+        "nodeId": str(node),
+        "nodeName": node_name,
+        "dialogStatus": status,
+        "nodeType": node_type,
+    }
+    return _dumps_case({"qa": [], "dialog": [entry], "event": []}, pascal)
+
+
+@functools.lru_cache(maxsize=4096)
+def _details_json(article: int, entity: str, matched: bool, missing: str, pascal: bool) -> str:
+    match = {"entityId": f"ent-{article}", "displayName": entity.title(), "name": entity, "match": entity}
+    details: dict[str, object] = {"entityMatches": [match] if matched else []}
+    if missing:
+        details["missingWords"] = [missing]
+    return _dumps_case(details, pascal)
+
+
+@functools.lru_cache(maxsize=4096)
+def _session_json(page: str, channel: str, logged_in: bool, pascal: bool) -> tuple[str, str, str]:
+    """Pages, Contexts and Variables of a session."""
+    contexts = [{"name": "channel", "value": channel}, {"name": "loggedIn", "value": "true" if logged_in else "false"}]
+    return (
+        _dumps_case({"originatingPage": page}, pascal),
+        _dumps_case(contexts, pascal),
+        _dumps({"customerId": "#CustomerId#" if logged_in else "", "loggedIn": logged_in}),
+    )
+
+
+def _metadata_json(pairs: list[tuple[str, str]], pascal: bool) -> str:
+    key, value = ("Key", "Value") if pascal else ("key", "value")
+    return "[" + ",".join(f'{{"{key}":{_jstr(k)},"{value}":{_jstr(v)}}}' for k, v in pairs) + "]"
+
+
 _REST: Final[tuple[object, ...]] = tuple(None if n == "RecognitionQuality" else "" for n in API_COLUMN_NAMES[12:])
-_PAGE_JSON: Final = tuple(_dumps({"originatingPage": page}) for page in _PAGES)
-_CONTEXT_JSON: Final = tuple(_dumps([{"name": "channel", "value": c}]) for c in ("web", "app", "whatsapp"))
-_VARIABLES_JSON: Final = tuple(_dumps({"customerId": "#CustomerId#", "loggedIn": v}) for v in ("true", "false"))
-_DETAILS_JSON: Final = tuple(
-    _dumps({"entities": [{"name": "product", "value": p}], "missingWords": [w]})
-    for p in ("abonnement", "bundel", "factuur")
-    for w in ("graag", "even", "please", "nu")
+JSON_COLUMNS: Final = (
+    "OutputMetadata",
+    "ArticleIds",
+    "DialogPaths",
+    "RecognitionDetails",
+    "GenerativeAISources",
+    "Articles",
+    "FaqsFound",
+    "Contexts",
+    "Pages",
+    "LinkclickInfo",
+    "FeedbackInfo",
+    "AdditionalSessionInfo",
+    "Variables",
 )
+"""The columns that hold JSON text (API.md section 4)."""
+_MALFORMABLE: Final = tuple(COL[name] for name in JSON_COLUMNS if name not in ("AdditionalSessionInfo", "Variables"))
 _KINDS: Final = ("QA", "Dialog", "TransactionalDialog", "GenerativeAI", "FaqClick", "FaqSearch")
-_KIND_CUM: Final = tuple(itertools.accumulate((55, 12, 6, 10, 8, 9)))
-_METADATA_JSON: Final = {kind: _dumps([{"key": "source", "value": kind}]) for kind in _KINDS}
+_KIND_CUM: Final = tuple(itertools.accumulate((58, 7, 6, 10, 8, 9)))
 _COMBO_CUM: Final = tuple(itertools.accumulate(_COMBO_WEIGHTS))
 _COMBOS_RANGE: Final = range(len(COMBOS))
 _HOURS: Final = range(24)
-_HOUR_CUM: Final = tuple(itertools.accumulate(_HOUR_WEIGHTS))
+
+
+_WEEKDAY_HOURS: Final = (1, 1, 1, 1, 1, 2, 4, 9, 14, 16, 16, 15, 13, 14, 15, 14, 12, 10, 8, 7, 6, 4, 3, 2)
+_WEEKEND_HOURS: Final = (2, 1, 1, 1, 1, 1, 1, 2, 3, 5, 7, 7, 7, 7, 7, 7, 7, 7, 8, 8, 7, 5, 3, 2)
+"""Traffic by local hour on weekdays (office hours) and at weekends (later, flatter, evenings)."""
+_DAY_FACTORS: Final = (1.15, 1.12, 1.1, 1.08, 1.0, 0.55, 0.5)
+"""Traffic by weekday, Monday first (``traffic="realistic"``), relative to the week's mean."""
+CAMPAIGN_RATE: Final = 0.06
+"""Share of days with a campaign spike (``traffic="realistic"``): 1.6 to 2.6 times the day's
+traffic, the extra rows in three office hours."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _hour_cum(day: date, time_zone: str, spike: tuple[int, float] | None) -> tuple[float, ...]:
+    """Cumulative weights of the 24 UTC hours of ``day`` from the local hour in ``time_zone``."""
+    zone = ZoneInfo(time_zone)
+    weights: list[float] = []
+    block: list[int] = []
+    for hour in _HOURS:
+        local = datetime(day.year, day.month, day.day, hour, 30, tzinfo=UTC).astimezone(zone)
+        weights.append((_WEEKEND_HOURS if local.weekday() >= 5 else _WEEKDAY_HOURS)[local.hour])
+        if spike is not None and spike[0] <= local.hour < spike[0] + 3:
+            block.append(hour)
+    if spike is not None and block:  # the campaign's extra rows all land in its block
+        total, inside = sum(weights), sum(weights[h] for h in block)
+        for hour in block:
+            weights[hour] *= 1 + (spike[1] - 1) * total / inside
+    return tuple(itertools.accumulate(weights))
+
+
+def day_volume(
+    day: date, *, seed: int, stream: str, rows_per_day: int, traffic: str
+) -> tuple[int, tuple[int, float] | None]:
+    """Rows of ``day`` and its campaign spike ``(first local hour, factor)`` if any.
+
+    ``traffic="flat"``: exactly ``rows_per_day``, no spike. ``"realistic"``: ``rows_per_day``
+    scaled by the weekday (weekdays busier, weekends about half; the week's mean is
+    ``rows_per_day``) and, on a seeded :data:`CAMPAIGN_RATE` of days, by a campaign spike.
+
+    >>> day_volume(date(2026, 11, 16), seed=0, stream="", rows_per_day=1000, traffic="flat")
+    (1000, None)
+    >>> [day_volume(date(2026, 11, d), seed=0, stream="", rows_per_day=1000, traffic="realistic")[0] for d in (16, 21)]
+    [1238, 592]
+    """
+    if traffic == "flat":
+        return rows_per_day, None
+    rng = random.Random(f"digitalcx-simulator:{seed}:{stream}:{day.isoformat()}:campaign")
+    factor = _DAY_FACTORS[day.weekday()] * len(_DAY_FACTORS) / sum(_DAY_FACTORS)
+    spike = None
+    if rng.random() < CAMPAIGN_RATE:
+        boost = round(rng.uniform(1.6, 2.6), 2)
+        spike = (rng.randint(9, 15), boost)
+        factor *= boost
+    return min(500_000, round(rows_per_day * factor)), spike
 
 
 def _uuid(rng: random.Random) -> str:
@@ -201,9 +458,9 @@ def _types_text(names: list[str], rng: random.Random) -> str:
 _Raw = tuple[int, int, list[object], int, bool, list[str], str]
 """One generated row before sorting: (TimestampStart ms, sequence, values, combo, active, type names, main type)."""
 
-LATE_SESSION_ROWS: Final = 250
-"""One session a day starts in the last 20 minutes of the UTC day and runs past midnight per
-this many ``rows_per_day`` (none below it), so that sessions cross midnight."""
+LATE_SESSION_ROWS: Final = 1500
+"""Sessions that start in the last 45 minutes of a UTC day and run past midnight: one per this
+many ``rows_per_day``, at least one from 200 rows a day (none below)."""
 
 
 class _Sessions:
@@ -265,7 +522,15 @@ class _Sessions:
         return iuuid
 
     def session(self, ts: int, end_ms: int, *, combo: int | None = None, active: bool | None = None) -> None:
-        """One session starting at ``ts``; rows at or after ``end_ms`` are not generated."""
+        """One session starting at ``ts``; rows at or after ``end_ms`` are not generated.
+
+        A session: maybe a welcome event and the FAQs shown, then (if active) one to six
+        turns: a Q&A answer (recognised or the fallback), a dialog walked node by node until
+        it ends or the user drops out, a transactional dialog, a generated answer, a FAQ click
+        or search; after an answer maybe feedback on it (now and then twice) or a link click;
+        and for a share of sessions a last turn that escalates to a human (``escalationGroup``
+        in the output metadata). A fifth of sessions write their JSON keys in PascalCase.
+        """
         rng = self.rng
         add = self.add
         if combo is None:
@@ -275,123 +540,146 @@ class _Sessions:
             active = rng.random() < 0.72
         english = rng.random() < self.english_share
         pool = _QA_EN if english else _QA_NL
+        pascal = rng.random() < 0.2
+        logged_in = rng.random() < 0.4
+        conversation = f"conv-{rng.getrandbits(48):012x}"
+        pages, contexts, variables = _session_json(rng.choice(_PAGES), rng.choice(_CHANNELS), logged_in, pascal)
         common: dict[str, object] = {
-            "Pages": rng.choice(_PAGE_JSON),
-            "Contexts": rng.choice(_CONTEXT_JSON),
+            "Pages": pages,
+            "Contexts": contexts,
             "AdditionalSessionInfo": self.session_info,
-            "Variables": rng.choice(_VARIABLES_JSON),
+            "Variables": variables,
         }
+        conversation_json = _metadata_json([("conversation_id", conversation)], pascal)
         ts = min(ts, end_ms - 1)
+
+        def dialog_row(at: int, dialog: int, node: int, status: str, **more: object) -> str:
+            dialog_id, name, nodes = _DIALOGS[dialog]
+            fields: dict[str, object] = {
+                "ArticleIds": _ids_json(f"dn-{dialog_id}-{node}"),
+                "Articles": _dialog_articles(dialog, node, status, pascal),
+                "OutputMetadata": conversation_json,
+                **common,
+                **more,
+            }
+            if status == "DroppedOut":
+                fields["DialogPaths"] = _dumps({"DropOut": f"{dialog_id}:{node}"})
+            output = f"{name}: {nodes[node - 1][0]}"
+            return add(
+                session, active, combo, at, "Dialog", ["Dialog"], value=f"{dialog_id}:{node}", output=output, **fields
+            )
 
         def step(ts: int) -> int:
             return ts + rng.randint(2_000, _SESSION_TIMEOUT_MS - 5_000)  # earlier rows may be 3 s later
 
+        def faqs(count: int) -> str:
+            return "[" + ",".join(f'{{"id":{a[2]},"question":{_jstr(a[0])}}}' for a in rng.sample(pool, count)) + "]"
+
         if rng.random() < 0.6:
-            event = rng.choice(_EVENTS)
             names = ["Event", "DataRetrieval"] if rng.random() < 0.4 else ["Event"]
-            add(session, active, combo, ts, "Event", names, value=event, output="", **common)
+            found: dict[str, object] = {}
+            event = ""
+            if rng.random() < 0.85:
+                event_id, event = rng.choice(_EVENTS)
+                found = {"ArticleIds": _ids_json(f"e-{event_id}"), "Articles": _event_articles(event_id, event, pascal)}
+            add(session, active, combo, ts, "Event", names, value=event, **found, **common)
             ts += rng.randint(50, 3_000)
         if rng.random() < 0.7 and ts < end_ms:
-            faqs = ",".join(f'{{"id":{rng.randint(1, 80)},"question":{_jstr(q)}}}' for q, _ in rng.sample(pool, 3))
-            add(session, active, combo, ts, "DataRetrieval", ["DataRetrieval"], FaqsFound=f"[{faqs}]", **common)
+            add(session, active, combo, ts, "DataRetrieval", ["DataRetrieval"], FaqsFound=faqs(3), **common)
             ts += rng.randint(50, 3_000)
-        if not active:
+        if not active:  # at most a dialog start that is not continued
             if rng.random() < 0.4 and ts < end_ms:
-                dialog_id, title = rng.choice(_DIALOGS)
-                add(
-                    session,
-                    active,
-                    combo,
-                    ts,
-                    "Dialog",
-                    ["Dialog"],
-                    value=f"{dialog_id}:1",
-                    output=f"{title}: waarmee kan ik je helpen?",
-                    ArticleIds=_dumps([f"dn-{dialog_id}-1"]),
-                    **common,
-                )
+                dialog_row(ts, rng.randrange(len(_DIALOGS)), 1, "Started")
             return
+        escalate = rng.random() < 0.1
         for _ in range(rng.randint(1, 6)):
             ts = step(ts)
             if ts >= end_ms:
                 break
-            question, answer = rng.choice(pool)
-            if rng.random() < 0.1:
-                answer += rng.choice(_EXTRA_LINES)
             kind = rng.choices(_KINDS, cum_weights=_KIND_CUM)[0]
-            qa_id = rng.randint(1, 120)
-            quality = round(rng.uniform(35, 100), 2) if rng.random() < 0.85 else 0.0
-            fields: dict[str, object] = {
-                "OutputMetadata": _METADATA_JSON[kind],
-                "ArticleIds": f'["qa-{qa_id}"]',
-                "RecognitionType": rng.choice(_RECOGNITION),
-                "RecognitionQuality": quality,
-                "RecognitionDetails": rng.choice(_DETAILS_JSON),
-                "Articles": f'[{{"id":{qa_id},"type":"qa","title":{_jstr(question)}}}]',
-                **common,
-            }
-            names = [kind]
-            value = question
-            if kind == "Dialog":
-                dialog_id, title = rng.choice(_DIALOGS)
-                node = rng.randint(1, 40)
-                value = f"{dialog_id}:{node}"
-                fields["ArticleIds"] = _dumps([f"dn-{dialog_id}-{node}"])
+            if kind == "Dialog":  # walked node by node until its end or a drop-out
+                dialog = rng.randrange(len(_DIALOGS))
+                length = len(_DIALOGS[dialog][2])
+                reached = 1
+                while reached < length and rng.random() < 0.78:
+                    reached += 1
+                for node in range(1, reached + 1):
+                    status = "Started" if node == 1 else "InProgress"
+                    if node == reached:
+                        status = "Completed" if reached == length else "DroppedOut"
+                    origin = dialog_row(ts, dialog, node, status)
+                    if node < reached:
+                        ts += rng.randint(3_000, 90_000)
+                        if ts >= end_ms:
+                            return
+            else:
+                question, answer, article, category, entity = rng.choice(pool)
+                recognised = rng.random() < 0.85
+                metadata = [("conversation_id", conversation)]
                 if rng.random() < 0.3:
-                    fields["DialogPaths"] = _dumps({"DropOut": f"{dialog_id}:{node}"})
-                answer = f"{title}: {answer}"
-            elif kind == "TransactionalDialog":
-                fields["TDialogStatus"] = rng.choice(_TD_STATUS)
-                names = ["TransactionalDialog", "QA"] if rng.random() < 0.3 else names
-            elif kind == "GenerativeAI":
-                fields["RecognitionType"] = "GenerativeAI"
-                fields["GenerativeAISources"] = _dumps(
-                    [{"title": question, "url": rng.choice(_PAGES), "score": round(rng.random(), 3)}]
-                )
-                names = ["GenerativeAI", "QA"] if rng.random() < 0.5 else names
-            elif kind == "FaqSearch":
-                fields["FaqsFound"] = _dumps([{"id": qa_id, "question": question}])
-            elif kind == "QA" and rng.random() < 0.15:
-                names = ["QA", "Dialog"]
-            origin = add(session, active, combo, ts, kind, names, value=value, output=answer, **fields)
-            if kind == "QA" and names == ["QA", "Dialog"]:
-                dialog_id, title = rng.choice(_DIALOGS)
-                add(
-                    session,
-                    active,
-                    combo,
-                    min(ts + rng.randint(1, 40), end_ms - 1),
-                    "Dialog",
-                    ["Dialog"],
-                    interaction=origin,
-                    value=f"{dialog_id}:1",
-                    output=f"{title}: start",
-                    ArticleIds=_dumps([f"dn-{dialog_id}-1"]),
-                    **common,
-                )
+                    metadata.append(("CURRENT_DATETIME", iso_ms(ts)))
+                fields: dict[str, object] = {"RecognitionType": rng.choice(_RECOGNITION), **common}
+                if recognised:
+                    if rng.random() < 0.1:
+                        answer += rng.choice(_EXTRA_LINES)
+                    matched = rng.random() < 0.8
+                    missing = rng.choice(("graag", "even", "please", "nu")) if rng.random() < 0.2 else ""
+                    fields["RecognitionQuality"] = round(rng.uniform(35, 100), 2)
+                    fields["RecognitionDetails"] = _details_json(article, entity, matched, missing, pascal)
+                    fields["ArticleIds"] = _ids_json(f"qa-{article}")
+                    fields["Articles"] = _qa_articles(article, category, pascal)
+                else:  # not recognised: the fallback answer
+                    answer = _FALLBACK[english]
+                    fields["RecognitionQuality"] = 0.0
+                names = [kind]
+                if kind == "TransactionalDialog":
+                    status = rng.choice(_TD_STATUS)
+                    fields["TDialogStatus"] = status
+                    if status == "Aborted":  # a value holding JSON, newlines replaced by "_"
+                        metadata.append(("abortTransactionAction", '{_  "action": "cancel",_  "reason": "user"_}'))
+                    names = ["TransactionalDialog", "QA"] if rng.random() < 0.3 else names
+                elif kind == "GenerativeAI":
+                    fields["RecognitionType"] = "GenerativeAI"
+                    fields["GenerativeAISources"] = _dumps(
+                        [{"title": question, "url": rng.choice(_PAGES), "score": round(rng.random(), 3)}]
+                    )
+                    names = ["GenerativeAI", "QA"] if rng.random() < 0.5 else names
+                elif kind == "FaqSearch":
+                    fields["FaqsFound"] = _dumps([{"id": article, "question": question}])
+                elif kind == "QA" and recognised and rng.random() < 0.15:
+                    names = ["QA", "Dialog"]
+                fields["OutputMetadata"] = _metadata_json(metadata, pascal)
+                origin = add(session, active, combo, ts, kind, names, value=question, output=answer, **fields)
+                if names == ["QA", "Dialog"]:  # the answer starts a dialog: same interaction, another LogId
+                    at = min(ts + rng.randint(1, 40), end_ms - 1)
+                    dialog_row(at, rng.randrange(len(_DIALOGS)), 1, "Started", interaction=origin)
             if rng.random() < 0.2:
                 ts = ts + rng.randint(1_000, 120_000)
                 if ts >= end_ms:
                     break
                 if rng.random() < 0.55:
-                    score = rng.choice((1, 1, -1))
-                    info = {
-                        "score": score,
-                        "comment": rng.choice(_FEEDBACK_COMMENTS),
-                        "originatingInteractionId": origin,
-                    }
-                    add(
-                        session,
-                        active,
-                        combo,
-                        ts,
-                        "Feedback",
-                        ["Feedback"],
-                        originating=origin,
-                        value="yes" if score > 0 else "no",
-                        FeedbackInfo=_dumps(info),
-                        **common,
-                    )
+                    for repeat in range(2 if rng.random() < 0.1 else 1):  # feedback can be given twice on one answer
+                        if repeat:
+                            ts = min(ts + rng.randint(1_000, 30_000), end_ms - 1)
+                        score = rng.choice((1, 1, -1))
+                        info: dict[str, object] = {"score": score}
+                        known = rng.random()
+                        if known >= 0.15:
+                            info["originatingInteractionId"] = origin
+                        if rng.random() < 0.4:
+                            info["comment"] = rng.choice(_FEEDBACK_COMMENTS)
+                        add(
+                            session,
+                            active,
+                            combo,
+                            ts,
+                            "Feedback",
+                            ["Feedback"],
+                            originating=origin if known >= 0.05 else "",  # now and then no origin at all
+                            value="yes" if score > 0 else "no",
+                            FeedbackInfo=_dumps_case(info, pascal),
+                            **common,
+                        )
                 else:
                     url = rng.choice(_PAGES)
                     link = {"url": url, "linkText": rng.choice(("hier", "here", "Mijn Account")), "position": 1}
@@ -404,19 +692,34 @@ class _Sessions:
                         ["LinkClick"],
                         originating=origin,
                         value=url,
-                        LinkclickInfo=_dumps(link),
+                        LinkclickInfo=_dumps_case(link, pascal),
                         **common,
                     )
             if rng.random() < 0.25:
-                shown = ",".join(f'{{"id":{rng.randint(1, 80)},"question":{_jstr(q)}}}' for q, _ in rng.sample(pool, 2))
+                at = min(ts + 5, end_ms - 1)
+                add(session, active, combo, at, "DataRetrieval", ["DataRetrieval"], FaqsFound=faqs(2))
+        if escalate:  # the last turn asks for a human
+            ts = step(ts)
+            if ts < end_ms:
+                question, answer = _ESCALATION[english]
+                group = rng.choice(_ESCALATION_GROUPS)
+                article, category = _ESCALATION_ARTICLE
+                metadata = [("escalationGroup", group), ("conversation_id", conversation)]
                 add(
                     session,
                     active,
                     combo,
-                    min(ts + 5, end_ms - 1),
-                    "DataRetrieval",
-                    ["DataRetrieval"],
-                    FaqsFound=f"[{shown}]",
+                    ts,
+                    "QA",
+                    ["QA"],
+                    value=question,
+                    output=answer.format(group=group),
+                    OutputMetadata=_metadata_json(metadata, pascal),
+                    ArticleIds=_ids_json(f"qa-{article}"),
+                    Articles=_qa_articles(article, category, pascal),
+                    RecognitionType="Classification",
+                    RecognitionQuality=round(rng.uniform(80, 100), 2),
+                    **common,
                 )
 
 
@@ -430,13 +733,13 @@ def _late_sessions(day: date, *, seed: int, stream: str, rows_per_day: int, cult
     Drawn from their own generator, seeded by ``(seed, stream, day)``, so that both days they
     touch get the same rows without generating each other.
     """
-    count = rows_per_day // LATE_SESSION_ROWS
+    count = max(1, rows_per_day // LATE_SESSION_ROWS) if rows_per_day >= 200 else 0
     if not count:
         return []
     gen = _Sessions(random.Random(f"digitalcx-simulator:{seed}:{stream}:{day.isoformat()}:late"), culture, rate)
     next_day_ms = _day_ms(day) + _DAY_MS
     for _ in range(count):
-        start = next_day_ms - gen.rng.randint(30_000, 20 * 60_000)
+        start = next_day_ms - gen.rng.randint(30_000, 45 * 60_000)
         gen.session(start, next_day_ms + _DAY_MS, combo=0, active=True)
     return gen.raw
 
@@ -450,6 +753,9 @@ def generate_day(
     unknown_type_rate: float = 0.0,
     stream: str = "",
     slot: tuple[int, int] = (0, 1),
+    traffic: str = "flat",
+    time_zone: str = "Europe/Amsterdam",
+    malformed_rate: float = 0.0,
 ) -> Day:
     """Generate the rows of one UTC day, exactly ``rows_per_day`` of them, sorted.
 
@@ -471,6 +777,13 @@ def generate_day(
     slot
         ``(index, count)`` of the stream among the simulator's streams: LogIds of a day are
         interleaved by stream, so they are unique over every project and culture.
+    traffic
+        ``"flat"``: exactly ``rows_per_day`` rows; ``"realistic"``: see :func:`day_volume`.
+    time_zone
+        The project's time zone: its office hours are the busy hours, its nights quiet.
+    malformed_rate
+        Share of rows with one JSON-text value cut short (no longer valid JSON), chosen by a
+        generator of its own, so that the other values are those of ``malformed_rate=0``.
 
     Examples
     --------
@@ -488,16 +801,28 @@ def generate_day(
     )
     carried = [item for item in late(day - timedelta(days=1)) if day_ms <= item[0] < end_ms]
     carried += [item for item in late(day) if item[0] < end_ms]
-    del carried[rows_per_day:]
+    volume, spike = day_volume(day, seed=seed, stream=stream, rows_per_day=rows_per_day, traffic=traffic)
+    del carried[volume:]
+    hour_cum = _hour_cum(day, time_zone, spike)
     gen = _Sessions(rng, culture, unknown_type_rate)
-    target = rows_per_day - len(carried)
+    target = volume - len(carried)
     while len(gen.raw) < target:
-        hour = rng.choices(_HOURS, cum_weights=_HOUR_CUM)[0]
+        hour = rng.choices(_HOURS, cum_weights=hour_cum)[0]
         gen.session(day_ms + hour * 3_600_000 + rng.randrange(3_600_000), end_ms)
     raw = gen.raw
     del raw[target:]
     raw.extend((ts, len(raw) + i, *rest) for i, (ts, _, *rest) in enumerate(carried))  # type: ignore[misc]
     raw.sort(key=lambda item: (item[0], item[1]))
+    if malformed_rate:
+        bad = random.Random(f"digitalcx-simulator:{key}:malformed")
+        for item in raw:
+            if bad.random() < malformed_rate:
+                values = item[2]
+                filled = [i for i in _MALFORMABLE if values[i]]
+                if filled:
+                    i = bad.choice(filled)
+                    text = str(values[i])
+                    values[i] = text[: len(text) // 2]  # cut short: never valid JSON
     index, count = slot
     day_index = (day - date(2024, 1, 1)).days
     base = 5_000_000_000 + (day_index * count + index) * 1_000_000  # ~5.3e9 in 2025, like the live service

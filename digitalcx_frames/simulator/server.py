@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digitalcx_frames.flags import KNOWN_BITS
 from digitalcx_frames.schema import API_COLUMN_NAMES
@@ -101,6 +102,7 @@ class Config:
     cultures: tuple[str, ...] = ()
     traffic: str = "flat"
     malformed_rate: float = 0.0
+    time_zone: str = "Europe/Amsterdam"
 
     @property
     def project_keys(self) -> tuple[str, ...]:
@@ -150,6 +152,10 @@ class Config:
             raise ValueError(f"traffic must be 'flat' or 'realistic', not {self.traffic!r}")
         if not 0 <= self.malformed_rate <= 1:
             raise ValueError(f"malformed_rate must be in 0..1, not {self.malformed_rate!r}")
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"time_zone {self.time_zone!r} is not an IANA time zone") from None
         if self.lowercase_header and self.header_case == "pascal":
             object.__setattr__(self, "header_case", "lower")
 
@@ -261,6 +267,9 @@ class State:
                     unknown_type_rate=config.unknown_type_rate,
                     stream=stream,
                     slot=(unit, len(config.project_keys) * len(config.culture_names)),
+                    traffic=config.traffic,
+                    time_zone=config.time_zone,
+                    malformed_rate=config.malformed_rate,
                 )
                 self._days[(unit, day)] = found
                 gc.freeze()  # a day is millions of long-lived objects: keep them out of every GC pass

@@ -6,6 +6,7 @@ import itertools
 import json
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -78,19 +79,35 @@ def test_sessions_follow_the_rules(rows: list[dict[str, object]]) -> None:
 
 
 def test_feedback_and_link_clicks_point_at_their_origin(rows: list[dict[str, object]]) -> None:
-    uuids = {r["InteractionUuid"] for r in rows}
+    earlier = [
+        row_dict(before, i)
+        for before in [generate_day(DAY - timedelta(days=1), seed=11, rows_per_day=3000, culture="nl")]
+        for i in range(len(before.rows))
+    ]
+    uuids = {r["InteractionUuid"] for r in earlier + rows}  # a session may cross midnight
     followers = [r for r in rows if r["MainInteractionType"] in ("Feedback", "LinkClick")]
     assert followers
     for r in followers:
-        assert r["OriginatingInteractionUuid"] in uuids
-    for r in rows:
-        if r["MainInteractionType"] == "Feedback":
-            info = json.loads(str(r["FeedbackInfo"]))
+        assert r["OriginatingInteractionUuid"] in uuids | {""}
+    last_answer: dict[object, object] = {}
+    no_id = no_origin = 0
+    for r in earlier + rows:
+        kind = r["MainInteractionType"]
+        if kind == "Feedback":
+            info = {str(k).lower(): v for k, v in json.loads(str(r["FeedbackInfo"])).items()}
+            assert set(info) <= {"score", "originatinginteractionid", "comment"}
             assert info["score"] in (1, -1)
-            assert info["originatingInteractionId"] == r["OriginatingInteractionUuid"]
-            assert r["InteractionValue"] in ("yes", "no")
+            assert r["InteractionValue"] == ("yes" if info["score"] == 1 else "no")
+            rated = info.get("originatinginteractionid") or r["OriginatingInteractionUuid"]
+            no_id += "originatinginteractionid" not in info
+            no_origin += not rated
+            if rated:  # the answer it rates is the session's previous answer
+                assert rated == last_answer[r["SessionUuid"]]
         else:
             assert r["FeedbackInfo"] == ""
+            if kind not in ("Event", "DataRetrieval", "LinkClick"):
+                last_answer[r["SessionUuid"]] = r["InteractionUuid"]
+    assert no_id > no_origin > 0  # the id is sometimes missing, now and then the origin too
     shared = Counter(r["InteractionUuid"] for r in rows)
     assert any(n > 1 for n in shared.values())  # one interaction under two LogIds
 
@@ -122,8 +139,9 @@ def test_text_is_realistic(rows: list[dict[str, object]]) -> None:
 
 
 def test_hourly_rhythm(rows: list[dict[str, object]]) -> None:
-    hours = Counter(r["TimestampStart"].hour for r in rows)  # type: ignore[attr-defined]
-    assert sum(hours[h] for h in range(9, 17)) > 3 * sum(hours[h] for h in range(0, 8))
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    hours = Counter(r["TimestampStart"].astimezone(amsterdam).hour for r in rows)  # type: ignore[attr-defined]
+    assert sum(hours[h] for h in range(9, 17)) > 10 * sum(hours[h] for h in range(2, 6))  # office hours, quiet nights
 
 
 def test_unknown_type_names_when_asked() -> None:
