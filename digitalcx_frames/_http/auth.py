@@ -34,6 +34,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -212,6 +213,9 @@ class TokenSource(AuthBase):
         Monotonic seconds; ``time.monotonic`` unless injected by a test.
     resource
         The ``resource`` the token is asked for.
+    scope
+        A context manager factory entered around each token request (the client passes
+        its response deadline, so a token endpoint that drips cannot hold a read).
     """
 
     def __init__(
@@ -226,6 +230,7 @@ class TokenSource(AuthBase):
         margin: float = 60.0,
         clock: Callable[[], float] | None = None,
         resource: str = RESOURCE,
+        scope: Callable[[], AbstractContextManager[object]] = nullcontext,
     ) -> None:
         self.client_id = client_id
         self._secret = _Secret(client_secret) if client_secret else None
@@ -237,6 +242,7 @@ class TokenSource(AuthBase):
         self.margin = margin
         self._clock = clock if clock is not None else time.monotonic
         self.resource = resource
+        self._scope = scope
         self._lock = threading.Lock()
         self._token: _Token | None = None
         self.fetch_count = 0
@@ -322,28 +328,30 @@ class TokenSource(AuthBase):
             )
         issued_at = self._clock()
         try:
-            response = self._session.post(
-                self.token_url,
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": self.client_id,
-                    "client_secret": self._secret.value,
-                    "resource": self.resource,
-                },
-                headers={"Accept": "application/json"},
-                timeout=self._timeout,
-                allow_redirects=False,  # a 307/308 would send the secret on to another host
-            )
+            with self._scope():  # the client's response deadline, for a token endpoint that drips
+                response = self._session.post(
+                    self.token_url,
+                    data={
+                        "grant_type": "client_credentials",
+                        "client_id": self.client_id,
+                        "client_secret": self._secret.value,
+                        "resource": self.resource,
+                    },
+                    headers={"Accept": "application/json"},
+                    timeout=self._timeout,
+                    allow_redirects=False,  # a 307/308 would send the secret on to another host
+                )
+                with response:
+                    status = response.status_code
+                    content = response.content
         except requests.RequestException as exc:
             raise NetworkError(
                 self.redact(f"the token endpoint {self.token_url} could not be reached ({type(exc).__name__})")
             ) from None
-        with response:
-            status = response.status_code
-            try:
-                reply = json.loads(response.content)
-            except ValueError:
-                reply = None
+        try:
+            reply = json.loads(content)
+        except ValueError:
+            reply = None
         self.fetch_count += 1
         if not isinstance(reply, dict):
             reply = {}

@@ -20,6 +20,7 @@ Client(base_url='http://127.0.0.1:8080', client_id='my-client')
 from __future__ import annotations
 
 import contextlib
+import functools
 import heapq
 import itertools
 import json
@@ -220,11 +221,12 @@ _scope = _Scope()
 @contextmanager
 def _attempt_scope(deadline: float | None) -> Iterator[_Scope]:
     """Count (and, with a deadline, watch) every attempt the thread's next send makes."""
+    outer = (_scope.active, _scope.deadline, _scope.attempts, _scope.watch)
     _scope.active, _scope.deadline, _scope.attempts, _scope.watch = True, deadline, 0, None
     try:
         yield _scope
     finally:
-        _scope.active, _scope.deadline = False, None
+        _scope.active, _scope.deadline, _scope.attempts, _scope.watch = outer
 
 
 class _WatchedConnection(HTTPConnection):
@@ -446,6 +448,7 @@ class Client:
             timeout=(self.timeout[0], min(self.timeout[1], 60.0)),
             read_timeout=max(self.timeout[1], self.deadline or 0.0),
             clock=clock,
+            scope=functools.partial(_attempt_scope, self.deadline),
         )
         self._executor: ThreadPoolExecutor | None = None
         self._executor_lock = threading.Lock()

@@ -50,8 +50,9 @@ def drip(conn: socket.socket, data: bytes, stop: threading.Event) -> None:
 class Scripted:
     """A loopback HTTP/1.1 server: token requests get a token, data requests follow ``script``."""
 
-    def __init__(self, script: Script) -> None:
+    def __init__(self, script: Script, token: Callable[[socket.socket], None] | None = None) -> None:
         self.script = script
+        self.token = token or _token_reply
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
         self.data_requests = 0
@@ -82,7 +83,7 @@ class Scripted:
                     body = head.split(b"\r\n\r\n", 1)[1]
                     while len(body) < length:
                         body += conn.recv(65536)
-                    _token_reply(conn)
+                    self.token(conn)
                     return
                 with self._lock:
                     self.data_requests += 1
@@ -97,11 +98,11 @@ class Scripted:
 
 
 @pytest.fixture
-def serve() -> Iterator[Callable[[Script], Scripted]]:
+def serve() -> Iterator[Callable[..., Scripted]]:
     servers: list[Scripted] = []
 
-    def start(script: Script) -> Scripted:
-        server = Scripted(script)
+    def start(script: Script, token: Callable[[socket.socket], None] | None = None) -> Scripted:
+        server = Scripted(script, token)
         servers.append(server)
         return server
 
@@ -122,7 +123,7 @@ def client_for(server: Scripted, **options: object) -> Client:
     return Client("id", "secret", base_url=server.url, token_url=server.url + "/t", **settings)  # type: ignore[arg-type]
 
 
-def test_headers_dripped_forever_end_at_the_deadline(serve: Callable[[Script], Scripted]) -> None:
+def test_headers_dripped_forever_end_at_the_deadline(serve: Callable[..., Scripted]) -> None:
     def script(conn: socket.socket, number: int) -> None:
         conn.sendall(b"HTTP/1.1 200 OK\r\n")
         drip(conn, b"X-Slow: " + b"a" * 10_000, server.stop)
@@ -139,7 +140,7 @@ def test_headers_dripped_forever_end_at_the_deadline(serve: Callable[[Script], S
     assert (info.value.attempts, server.data_requests) == (1, 1), "a timeout is not retried here"
 
 
-def test_a_body_dripped_forever_ends_at_the_deadline(serve: Callable[[Script], Scripted]) -> None:
+def test_a_body_dripped_forever_ends_at_the_deadline(serve: Callable[..., Scripted]) -> None:
     def script(conn: socket.socket, number: int) -> None:
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 100000\r\n\r\nLogId\n")
         drip(conn, b"1\n" * 50_000, server.stop)
@@ -155,7 +156,7 @@ def test_a_body_dripped_forever_ends_at_the_deadline(serve: Callable[[Script], S
     assert reply.attempts == 1
 
 
-def test_the_page_cursor_turns_a_dripped_body_into_a_window_timeout(serve: Callable[[Script], Scripted]) -> None:
+def test_the_page_cursor_turns_a_dripped_body_into_a_window_timeout(serve: Callable[..., Scripted]) -> None:
     """The window is then split by the read, like any other timeout."""
 
     def script(conn: socket.socket, number: int) -> None:
@@ -170,7 +171,7 @@ def test_the_page_cursor_turns_a_dripped_body_into_a_window_timeout(serve: Calla
         assert time.monotonic() - began < DEADLINE + 0.6
 
 
-def test_a_fast_response_is_not_cut_by_the_deadline_of_an_earlier_one(serve: Callable[[Script], Scripted]) -> None:
+def test_a_fast_response_is_not_cut_by_the_deadline_of_an_earlier_one(serve: Callable[..., Scripted]) -> None:
     """A deadline belongs to one attempt: a kept-alive connection reused later is not expired."""
     body = b"LogId\n1\n"
 
@@ -192,7 +193,7 @@ def test_a_fast_response_is_not_cut_by_the_deadline_of_an_earlier_one(serve: Cal
             time.sleep(0.15)  # past the first attempt's deadline, on the same connection
 
 
-def test_attempts_count_every_request_sent_before_a_timeout(serve: Callable[[Script], Scripted]) -> None:
+def test_attempts_count_every_request_sent_before_a_timeout(serve: Callable[..., Scripted]) -> None:
     """Two 500s retried by urllib3, then silence: the error says 3 attempts (it said 1)."""
 
     def script(conn: socket.socket, number: int) -> None:
@@ -208,7 +209,7 @@ def test_attempts_count_every_request_sent_before_a_timeout(serve: Callable[[Scr
     assert (info.value.attempts, server.data_requests) == (3, 3)
 
 
-def test_attempts_of_a_success_after_retries(serve: Callable[[Script], Scripted]) -> None:
+def test_attempts_of_a_success_after_retries(serve: Callable[..., Scripted]) -> None:
     def script(conn: socket.socket, number: int) -> None:
         if number == 1:
             conn.sendall(b"HTTP/1.1 503 Busy\r\nRetry-After: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
@@ -234,3 +235,18 @@ def test_the_defaults_bound_what_a_stuck_request_can_cost() -> None:
 def test_nonsense_timeouts_are_refused(option: dict[str, object]) -> None:
     with pytest.raises(dcx.ConfigurationError, match="positive number of seconds"):
         dcx.Client("id", "secret", **option)  # type: ignore[arg-type]
+
+
+def test_a_token_endpoint_that_drips_ends_at_the_deadline(serve: Callable[..., Scripted]) -> None:
+    def token(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{")
+        drip(conn, b" " * 5000, server.stop)
+
+    server = serve(lambda conn, number: None, token)
+    with client_for(server) as client:
+        began = time.monotonic()
+        with pytest.raises(dcx.NetworkError, match="token endpoint"):
+            client.send(client.interactions_url("c", "p"), {}, window="w", page=1)
+        took = time.monotonic() - began
+    assert took < DEADLINE + 0.6, took
+    assert server.data_requests == 0
