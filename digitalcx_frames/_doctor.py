@@ -3,7 +3,7 @@
 :func:`doctor` asks the live service (with the user's credentials and endpoints, read like
 every command: ``DIGITALCX_CLIENT_ID``, ``DIGITALCX_CLIENT_SECRET``, ``DIGITALCX_BASE_URL``,
 ``DIGITALCX_TOKEN_URL``) for one recent, small window — one hour of yesterday (UTC), widened
-to six hours and then the whole day only while it holds fewer than 50 rows — in about fifteen requests,
+to six hours and then the whole day only while it holds fewer than 50 rows — in about twenty requests,
 and checks what it gets back: the token reply, the status codes, the paging header and the
 204 end, the delimiter, BOM and header case, the columns against API.md's table, the value
 formats, the JSON body against the CSV body, whether each filter is honoured (both
@@ -798,7 +798,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "doctor",
         help="probe the live service briefly and report where it differs from the documented contract",
         description=(
-            "A short, bounded probe of the live Analytics API (about 15 requests on one small recent window) "
+            "A short, bounded probe of the live Analytics API (about 20 requests on one small recent window) "
             "with your credentials from DIGITALCX_CLIENT_ID / DIGITALCX_CLIENT_SECRET. Prints a report without "
             "secrets, tokens or user text: attach it to a bug report. Exit 0: matches the contract; "
             "1: differs; 2: bad arguments."
@@ -807,7 +807,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("customer", help="customer key")
     parser.add_argument("project", help="project key")
     parser.add_argument("--culture", required=True, help="the project's culture, e.g. nl")
-    parser.set_defaults(run=run)
+    parser.set_defaults(handler=run)
     return parser
 
 
