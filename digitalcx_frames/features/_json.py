@@ -124,26 +124,13 @@ def _decode_checked(prepared: pl.Series, dtype: pl.DataType) -> pl.Series:
         return pl.Series(prepared.name, values, dtype=dtype)
 
 
-def decode_series(series: pl.Series, column: str) -> tuple[pl.Series, int]:
-    """``series`` (JSON text of ``column``) decoded to its declared dtype, and how many values did not fit.
-
-    Blank text is null and the JSON literal ``null`` is null; neither counts as a failure.
-    Keys are matched case-insensitively, unknown keys are ignored and a missing key is null.
-    """
-    dtype = json_dtypes()[column]
-    if series.dtype == dtype:
-        return series, 0
-    text = series.cast(pl.String)
+def _decode_text(text: pl.Series, column: str, dtype: pl.DataType) -> tuple[pl.Series, pl.Series]:
+    """Decode JSON text (String) to ``dtype``; also the Boolean mask of values that did not fit."""
     patterns, replacements = _key_rewrites(column)
     keys = pl.col("t")
     if patterns:
         keys = keys.str.replace_many(list(patterns), list(replacements), ascii_case_insensitive=True)
-    prepared = (
-        text.to_frame("t")
-        .select(pl.when(pl.col("t").str.strip_chars() != "").then(keys))
-        .to_series()
-        .alias(series.name)
-    )
+    prepared = text.to_frame("t").select(pl.when(pl.col("t").str.strip_chars() != "").then(keys)).to_series()
     try:
         decoded = prepared.str.json_decode(dtype)
     except pl.exceptions.PolarsError:
@@ -155,8 +142,39 @@ def decode_series(series: pl.Series, column: str) -> tuple[pl.Series, int]:
                 lost = (given & decoded.struct.field(field.name).is_null()).fill_null(False)
                 if lost.any():
                     decoded = decoded.set(lost, None)
-    failed = (prepared.is_not_null() & decoded.is_null() & (prepared.str.strip_chars() != "null")).sum()
-    return decoded.alias(series.name), int(failed)
+    failed = (prepared.is_not_null() & decoded.is_null() & (prepared.str.strip_chars() != "null")).fill_null(False)
+    return decoded, failed
+
+
+_DEDUPE_BELOW: Final = 0.5
+"""Decode distinct values only when they are fewer than this share of the rows."""
+
+
+def decode_series(series: pl.Series, column: str) -> tuple[pl.Series, int]:
+    """``series`` (JSON text of ``column``) decoded to its declared dtype, and how many values did not fit.
+
+    Blank text is null and the JSON literal ``null`` is null; neither counts as a failure.
+    Keys are matched case-insensitively, unknown keys are ignored and a missing key is null.
+    JSON columns repeat a lot (the same articles for the same answer): each distinct text is
+    decoded once, found by its 64-bit hash, and every row is compared with the text its hash
+    stands for, so a hash collision can never decode a row wrong (it falls back to all rows).
+    """
+    dtype = json_dtypes()[column]
+    if series.dtype == dtype:
+        return series, 0
+    text = series.cast(pl.String)
+    hashes = text.hash()
+    first = hashes.arg_unique()
+    if len(first) < _DEDUPE_BELOW * len(text):
+        distinct = text.gather(first)
+        position = hashes.replace_strict(
+            hashes.gather(first), pl.Series(range(len(first)), dtype=pl.UInt32), return_dtype=pl.UInt32
+        )
+        if text.eq_missing(distinct.gather(position)).all():
+            decoded, failed = _decode_text(distinct, column, dtype)
+            return decoded.gather(position).alias(series.name), int(failed.gather(position).sum())
+    decoded, failed = _decode_text(text, column, dtype)
+    return decoded.alias(series.name), int(failed.sum())
 
 
 def _warn(column: str, failed: int, *, keep_raw: bool) -> None:
