@@ -204,3 +204,13 @@ def test_undeclared_and_absent_columns_are_left_alone() -> None:
     out, messages = _decode(frame)
     assert out.equals(frame)
     assert messages == []
+
+
+def test_repeated_values_are_decoded_once_and_counted_per_row() -> None:
+    values = ['{"originatingPage":"https://x.nl/a"}', "{broken", None, '{"OriginatingPage":"https://x.nl/b"}']
+    frame = pl.DataFrame({"pages": [values[i % 4] for i in range(1000)]})
+    out, messages = _decode(frame)
+    assert messages == ["decode_json: 250 value(s) of pages " + messages[0].split(" of pages ", 1)[1]]
+    one_by_one = [features.decode_json(pl.DataFrame({"pages": [v]}))["pages"].item() for v in values if v != "{broken"]
+    expected = [one_by_one[0], None, None, one_by_one[2]]
+    assert out["pages"].to_list() == [expected[i % 4] for i in range(1000)]
