@@ -621,11 +621,15 @@ def _check_filters(report: DoctorReport, probe: _Probe, rows: pl.DataFrame) -> N
     probes, untestable = _filter_probes(rows)
     for test in probes:
         for spelling in _spellings(test.argument):
-            page = probe.get({spelling: test.value}, label=f"filter {spelling}")
-            got = _by_api_name(_rows([page])[0])
-            violating = test.violates(got)
             sent = spelling == wire_name(test.argument)
             topic = f"filter {spelling} ({test.argument})"
+            try:
+                page = probe.get({spelling: test.value}, label=f"filter {spelling}")
+            except APIError as exc:
+                report.add(topic, f"refused: HTTP {exc.status_code}", difference=sent)
+                continue
+            got = _by_api_name(_rows([page])[0])
+            violating = test.violates(got)
             if violating:
                 advice = "" if sent else "; the client does not send this spelling"
                 if sent and len(_spellings(test.argument)) > 1:
@@ -669,7 +673,15 @@ def _check_user_info(report: DoctorReport, probe: _Probe, rows: pl.DataFrame) ->
         )
     filled: dict[str, tuple[int, int]] = {}
     for spelling in _spellings("include_user_info"):
-        got = _by_api_name(_rows([probe.get({spelling: "true"}, label=f"filter {spelling}")])[0])
+        try:
+            page = probe.get({spelling: "true"}, label=f"filter {spelling}")
+        except APIError as exc:
+            refused_sent = spelling == wire_name("include_user_info")
+            report.add(
+                f"filter {spelling} (include_user_info)", f"refused: HTTP {exc.status_code}", difference=refused_sent
+            )
+            continue
+        got = _by_api_name(_rows([page])[0])
         filled[spelling] = (_filled(got), got.height)
     sent = wire_name("include_user_info")
     for spelling, (count, height) in filled.items():
