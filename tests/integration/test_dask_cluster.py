@@ -184,7 +184,8 @@ def test_the_secret_is_in_no_graph_and_no_log(proc_sim: Simulator, dask_client: 
 def test_b10_runs_at_a_tiny_size(proc_sim: Simulator, dask_client: Any) -> None:
     from benchmarks import bench_dask
 
-    bench = bench_dask.run(proc_sim, days=2, repeats=1, dask_client=dask_client)
+    clients = {"default": dask_client, "saturation inf": dask_client}
+    bench = bench_dask.run(proc_sim, days=2, repeats=1, dask_clients=clients)
     assert bench.key == "B10"
-    assert [row["runs"] for row in bench.rows] == [1, 1, 1]
+    assert [row["runs"] for row in bench.rows] == [1, 1, 1, 1]
     assert "rows" in bench.notes
