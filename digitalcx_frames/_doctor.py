@@ -443,11 +443,14 @@ def _check_json_columns(report: DoctorReport, rows: pl.DataFrame) -> None:
         shapes = Counter(_shape(v) for v in parsed)
         text = f"{_plural(len(values), 'value')}: " + ", ".join(f"{s} x{n}" for s, n in shapes.most_common(4))
         if column.api_name not in _SENSITIVE:
-            keys = sorted(set().union(*(_keys(v) for v in parsed)))
-            keys = [key for key in keys if re.fullmatch(r"[A-Za-z_][\w.-]{0,40}", key)]
+            # Keys are field names; a key seen in one value only, or not word-like, might be user text: counted.
+            seen = Counter(key for v in parsed for key in _keys(v))
+            keys = sorted(k for k, n in seen.items() if n >= 2 and re.fullmatch(r"[A-Za-z_][\w.-]{0,40}", k))
+            rarer = len(seen) - len(keys)
             if keys:
-                shown = ", ".join(keys[:15]) + (", ..." if len(keys) > 15 else "")
-                text += f"; keys {shown}"
+                text += f"; keys {', '.join(keys[:15])}" + (", ..." if len(keys) > 15 else "")
+            if rarer:
+                text += f" (+{_plural(rarer, 'rarer key')}, not shown)"
         report.add(f"json {column.api_name}", text)
 
 

@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
+import polars as pl
 import pytest
 
 import digitalcx_frames as dcx
-from digitalcx_frames._doctor import DoctorReport, doctor, doctor_main
+from digitalcx_frames._doctor import DoctorReport, _check_json_columns, doctor, doctor_main
 from digitalcx_frames.simulator import Simulator
 
 TODAY = date(2026, 11, 20)
@@ -179,3 +180,19 @@ def test_the_command_reads_the_environment_and_prints_the_report(
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert doctor_main(["only-a-customer"]) == 2
     assert "--culture" in capsys.readouterr().err
+
+
+def test_json_keys_seen_once_are_counted_not_shown() -> None:
+    """A key in one value only may be user text (a map keyed by what a user typed): never printed."""
+    rows = pl.DataFrame(
+        {
+            "Contexts": ['[{"name": "a", "value": "b"}]', '[{"name": "c", "value": "d"}]'],
+            "DialogPaths": ['{"DropOut": "1:2"}', '{"DropOut": "3:4", "jan.jansen@example.com": "x"}'],
+        }
+    )
+    report = DoctorReport("c", "p", "nl", host="h")
+    _check_json_columns(report, rows)
+    text = str(report)
+    assert "keys name, value" in text
+    assert "keys DropOut (+1 rarer key, not shown)" in text
+    assert "jansen" not in text
