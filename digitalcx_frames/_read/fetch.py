@@ -18,6 +18,10 @@ the archive's days — runs through :class:`ReadEngine`:
   window are bounded by :data:`~digitalcx_frames._http.pages.MAX_PAGES`.
 - **window recovery**: a window that times out is split in halves and fetched again; a
   page that does not parse is fetched again a few times.
+- **learned window lengths**: what times out is remembered on the client, per (customer,
+  project, culture) (:class:`~digitalcx_frames._read.windows.WindowLengths`): no window is
+  tried again at a length that timed out, windows start at the longest length that worked,
+  and one probe per read tries twice that length. The day cache still stores whole days.
 
 A read ends with a :class:`ReadReport`: days from the cache, days fetched, requests,
 retries, splits, rows, bytes and seconds.
@@ -46,7 +50,7 @@ from digitalcx_frames._http.transport import Client
 from digitalcx_frames._read.bounds import timestamp_bounds
 from digitalcx_frames._read.parse import ParsedPage, empty_frame, parse_body
 from digitalcx_frames._read.query import Query
-from digitalcx_frames._read.windows import Window, day_windows
+from digitalcx_frames._read.windows import Window, day_windows, learned_lengths
 from digitalcx_frames.errors import DataWarning, ParseError, WindowTimeoutError
 from digitalcx_frames.schema import polars_schema
 
@@ -361,28 +365,49 @@ class _WindowReader:
         return frame
 
     def fetch(self, window: Window, *, again: bool = False) -> list[ParsedPage]:
-        """Every page of ``window``: split in halves while it times out, read again when a guard fires."""
+        """Every page of ``window``, cut to the length the service answers in time.
+
+        Split in halves while it times out, read again when a guard fires.
+        """
+        lengths = self.engine.lengths
+        verdict = lengths.admit(window, read=self) if window.can_split else "fetch"
+        if verdict == "split":
+            first, second = window.split()
+            return self.fetch(first, again=again) + self.fetch(second, again=again)
+        probe = verdict == "probe"
         failures = 0
-        while True:
-            try:
-                return list(self.pages(window, again=again))
-            except _ReadAgain as signal:
-                again = True
-                self.counters.add(retries=1)
-                logger.info("window %s page %d: %s; reading the window again", window.label, signal.page, signal.reason)
-            except WindowTimeoutError as exc:
-                if not window.can_split:
-                    raise
-                logger.info("window %s timed out (%s); splitting it in two", window.label, exc.status_code or "read")
-                self.counters.add(splits=1)
-                first, second = window.split()
-                return self.fetch(first, again=again) + self.fetch(second, again=again)
-            except ParseError:
-                failures += 1
-                if failures > self.engine.parse_retries:
-                    raise
-                self.counters.add(retries=1)
-                logger.info("window %s: a page did not parse; fetching the window again", window.label)
+        try:
+            while True:
+                try:
+                    pages = list(self.pages(window, again=again))
+                except _ReadAgain as signal:
+                    again = True
+                    self.counters.add(retries=1)
+                    logger.info("window %s page %d: %s; reading it again", window.label, signal.page, signal.reason)
+                except WindowTimeoutError as exc:
+                    lengths.timed_out(window, probe=probe)
+                    probe = False
+                    if not window.can_split:
+                        raise
+                    logger.info(
+                        "window %s timed out (%s); splitting it in two", window.label, exc.status_code or "read"
+                    )
+                    self.counters.add(splits=1)
+                    first, second = window.split()
+                    return self.fetch(first, again=again) + self.fetch(second, again=again)
+                except ParseError:
+                    failures += 1
+                    if failures > self.engine.parse_retries:
+                        raise
+                    self.counters.add(retries=1)
+                    logger.info("window %s: a page did not parse; fetching the window again", window.label)
+                else:
+                    lengths.succeeded(window, probe=probe)
+                    probe = False
+                    return pages
+        finally:
+            if probe:
+                lengths.probe_ended()
 
     # -- page by page (a bare head) ---------------------------------------------------------
 
@@ -398,6 +423,11 @@ class _WindowReader:
             yield cached
             return
         self.counters.add(days_fetched=1)
+        if not self.engine.lengths.fits(window):  # the service times out on windows this long: cut it
+            cut = self.fetch(window)
+            self.counters.kept(cut)
+            yield from (page.frame for page in cut)
+            return
         given: set[int] = set()
         pages = self.pages(window, again=False)
         again = False
@@ -527,6 +557,7 @@ class ReadEngine:
             schema[name] = pl.String()
         self._schema = schema
         self.last_report: ReadReport | None = None
+        self.lengths = learned_lengths(client, (query.customer_key, query.project_key, query.culture))
 
     @property
     def schema(self) -> pl.Schema:

@@ -17,17 +17,24 @@ Examples
 
 from __future__ import annotations
 
+import threading
+import time as monotonic
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Final
+from typing import Final, Literal
 
 from digitalcx_frames._read.query import format_instant
 
-__all__ = ["MIN_WINDOW", "Window", "day_windows"]
+__all__ = ["FORGET_AFTER", "MIN_WINDOW", "Window", "WindowLengths", "day_windows", "learned_lengths"]
 
 MIN_WINDOW: Final = timedelta(minutes=15)
 """Splitting stops at this width: a window this small that still times out is an error."""
 _DAY: Final = timedelta(days=1)
+FORGET_AFTER: Final = timedelta(hours=24)
+"""What a client learned about window lengths is forgotten this long after it was last
+confirmed: a service that was slow yesterday is given full days again."""
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -96,3 +103,138 @@ def day_windows(start: datetime, end: datetime) -> list[Window]:
         windows.append(Window(cursor, stop))
         cursor = stop
     return windows
+
+
+class WindowLengths:
+    """The window lengths a service answers in time, learned while a client reads.
+
+    One per client and (customer, project, culture). A window that times out (408, 504, no
+    answer) teaches at once: no window of that length or longer is tried again, not one
+    not yet started, nor the other half of a split in progress on another worker. Windows
+    are cut to the longest length that succeeded, else to half the shortest that failed.
+    Rarely a longer window is tried again (a *probe*: twice the working length, at most one
+    in flight and one per read, since each failed probe costs a timeout), so that a quiet
+    period is not fetched in needlessly small slices. All of it is forgotten
+    :data:`FORGET_AFTER` after it was last confirmed.
+
+    Parameters
+    ----------
+    clock
+        Monotonic seconds (tests inject one).
+    forget_after
+        How long what was learned is kept.
+
+    Examples
+    --------
+    >>> lengths = WindowLengths()
+    >>> day = Window.of_day(date(2025, 3, 1))
+    >>> lengths.admit(day, read=1)
+    'fetch'
+    >>> lengths.timed_out(day)
+    >>> lengths.admit(day, read=1), lengths.admit(day.split()[0], read=1)
+    ('split', 'fetch')
+    >>> lengths.succeeded(day.split()[0])
+    >>> lengths
+    WindowLengths(works=12:00:00, times_out=1 day, 0:00:00, probing=False)
+    """
+
+    def __init__(
+        self, *, clock: Callable[[], float] = monotonic.monotonic, forget_after: timedelta = FORGET_AFTER
+    ) -> None:
+        self._clock = clock
+        self._forget_after = forget_after.total_seconds()
+        self._lock = threading.Lock()
+        self._works: timedelta | None = None
+        self._fails: timedelta | None = None
+        self._confirmed = clock()
+        self._probing = False
+        self._probed: int | None = None  # id() of the latest read that probed
+
+    def __repr__(self) -> str:
+        return f"WindowLengths(works={self._works}, times_out={self._fails}, probing={self._probing})"
+
+    def _expire(self) -> None:
+        if self._clock() - self._confirmed > self._forget_after:
+            self._works = self._fails = None
+
+    def _target(self) -> timedelta | None:
+        if self._works is not None:
+            return self._works
+        if self._fails is not None:
+            return self._fails / 2
+        return None
+
+    def fits(self, window: Window) -> bool:
+        """Whether ``window`` may be asked for as it is (no probe needed)."""
+        with self._lock:
+            self._expire()
+            target = self._target()
+            return target is None or window.end - window.start <= target
+
+    def admit(self, window: Window, *, read: object) -> Literal["fetch", "probe", "split"]:
+        """``"fetch"`` it, ``"probe"`` it (then report how it went), or ``"split"`` it first.
+
+        ``read`` identifies the read asking (one probe per read).
+        """
+        length = window.end - window.start
+        with self._lock:
+            self._expire()
+            target = self._target()
+            if target is None or length <= target:
+                return "fetch"
+            key = id(read)
+            if (
+                not self._probing
+                and key != self._probed
+                and self._works is not None
+                and length <= 2 * self._works
+                and window.can_split
+            ):
+                self._probing = True
+                self._probed = key  # one probe per read
+                return "probe"
+            return "split"
+
+    def succeeded(self, window: Window, *, probe: bool = False) -> None:
+        """``window`` was answered in time."""
+        length = window.end - window.start
+        with self._lock:
+            self._expire()
+            self._confirmed = self._clock()
+            if self._works is None or length > self._works:
+                self._works = length
+            if self._fails is not None and length >= self._fails:
+                self._fails = None
+            if probe:
+                self._probing = False
+
+    def timed_out(self, window: Window, *, probe: bool = False) -> None:
+        """``window`` timed out."""
+        length = window.end - window.start
+        with self._lock:
+            self._expire()
+            self._confirmed = self._clock()
+            if self._fails is None or length < self._fails:
+                self._fails = length
+            if self._works is not None and self._works >= length:
+                self._works = None
+            if probe:
+                self._probing = False
+
+    def probe_ended(self) -> None:
+        """A probe ended without an answer either way (an error, a stop)."""
+        with self._lock:
+            self._probing = False
+
+
+_LEARNED: weakref.WeakKeyDictionary[object, dict[tuple[str, ...], WindowLengths]] = weakref.WeakKeyDictionary()
+_LEARNED_LOCK = threading.Lock()
+
+
+def learned_lengths(owner: object, key: tuple[str, ...]) -> WindowLengths:
+    """The :class:`WindowLengths` that ``owner`` (a client) learned for ``key``; kept as long as the owner lives."""
+    with _LEARNED_LOCK:
+        per_owner = _LEARNED.setdefault(owner, {})
+        if key not in per_owner:
+            per_owner[key] = WindowLengths()
+        return per_owner[key]

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digitalcx_frames._read.windows import MIN_WINDOW, Window, day_windows
+from digitalcx_frames._read.windows import FORGET_AFTER, MIN_WINDOW, Window, WindowLengths, day_windows
 
 instants = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2026, 12, 31), timezones=st.just(UTC))
 
@@ -55,3 +55,58 @@ def test_a_window_longer_than_a_day_is_refused() -> None:
     start = datetime(2025, 3, 1, tzinfo=UTC)
     with pytest.raises(ValueError, match="at most 24 h"):
         Window(start, start + timedelta(days=1, seconds=1))
+
+
+# -- learned window lengths ------------------------------------------------------------------
+
+DAY = Window.of_day(datetime(2025, 3, 1, tzinfo=UTC).date())
+
+
+def halves(window: Window, depth: int) -> Window:
+    for _ in range(depth):
+        window = window.split()[0]
+    return window
+
+
+@given(st.lists(st.tuples(st.integers(min_value=0, max_value=5), st.booleans()), max_size=40))
+def test_no_window_is_fetched_at_a_length_that_timed_out(events: list[tuple[int, bool]]) -> None:
+    lengths = WindowLengths(clock=lambda: 0.0)
+    shortest_failure: timedelta | None = None
+    for depth, answered in events:
+        window = halves(DAY, depth)
+        verdict = lengths.admit(window, read=object())
+        if verdict == "fetch" and shortest_failure is not None:
+            assert window.end - window.start < shortest_failure
+        if verdict == "split":
+            continue
+        if answered:
+            lengths.succeeded(window, probe=verdict == "probe")
+            if shortest_failure is not None and window.end - window.start >= shortest_failure:
+                shortest_failure = None  # a probe succeeded: the service is faster again
+        else:
+            lengths.timed_out(window, probe=verdict == "probe")
+            length = window.end - window.start
+            shortest_failure = length if shortest_failure is None else min(shortest_failure, length)
+
+
+def test_one_probe_per_read_and_at_most_one_in_flight() -> None:
+    lengths = WindowLengths(clock=lambda: 0.0)
+    lengths.timed_out(DAY)
+    lengths.succeeded(halves(DAY, 1))  # 12 h works, 24 h does not
+    assert lengths.admit(DAY, read="a") == "probe"
+    assert lengths.admit(DAY, read="b") == "split", "one probe in flight"
+    lengths.timed_out(DAY, probe=True)
+    assert lengths.admit(DAY, read="a") == "split", "one probe per read"
+    assert lengths.admit(DAY, read="b") == "probe"
+    lengths.succeeded(DAY, probe=True)
+    assert lengths.admit(DAY, read="c") == "fetch", "the probe succeeded: whole days again"
+
+
+def test_what_was_learned_is_forgotten_after_a_while() -> None:
+    now = [0.0]
+    lengths = WindowLengths(clock=lambda: now[0], forget_after=FORGET_AFTER)
+    lengths.timed_out(DAY)
+    assert lengths.admit(DAY, read="a") == "split"
+    now[0] = FORGET_AFTER.total_seconds() + 1
+    assert lengths.admit(DAY, read="a") == "fetch"
+    assert timedelta(hours=24) == FORGET_AFTER
