@@ -55,7 +55,6 @@ from urllib.parse import urlsplit
 import polars as pl
 import requests
 
-from digitalcx_frames import __version__
 from digitalcx_frames._http.transport import Client
 from digitalcx_frames._read.enforce import wire_name
 from digitalcx_frames._read.query import build_query, format_instant
@@ -165,6 +164,8 @@ class DoctorReport:
         self.findings.append(Finding(topic, text, difference))
 
     def __str__(self) -> str:
+        from digitalcx_frames import __version__  # noqa: PLC0415 - the package may import this module first
+
         statuses = ", ".join(f"{status} x{count}" for status, count in sorted(self.statuses.items())) or "none"
         lines = [
             f"digitalcx-frames doctor {__version__} (python {sys.version.split()[0]}, polars {pl.__version__})",

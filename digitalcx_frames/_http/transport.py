@@ -4,8 +4,11 @@
 and connection failures with urllib3's :class:`~urllib3.util.Retry` (honouring
 ``Retry-After``, capped, with exponential backoff and jitter). A read timeout, 408 and 504
 are *not* retried here: they raise :class:`WindowTimeoutError` so that the fetch loop can
-split the window. A refused token (401, or 403 "Missing token or token is incorrect") is
-dropped, fetched again and the request retried once.
+split the window. Each response also has an overall deadline (a watchdog makes the first
+read after it time out), so a server that drips a byte at a time cannot hold a request;
+every attempt is counted where urllib3 makes it, so errors say how many requests were
+sent. A refused token (401, or 403 "Missing token or token is incorrect") is dropped,
+fetched again and the request retried once.
 
 Examples
 --------
