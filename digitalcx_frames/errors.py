@@ -237,6 +237,8 @@ class ParseError(DigitalCXError, ValueError):
     ----------
     window, page, line
         Where the body came from and, where known, the 1-based line of the problem.
+    file
+        The local file that was read (an export), or ``None`` for an API response.
     """
 
     def __init__(
@@ -246,19 +248,31 @@ class ParseError(DigitalCXError, ValueError):
         window: str | None = None,
         page: int | None = None,
         line: int | None = None,
+        file: str | None = None,
     ) -> None:
         self.message = message
         self.window = window
         self.page = page
         self.line = line
-        super().__init__(
-            f"Could not parse the Analytics API response: {message}{_where(window, page, None, line)}. "
-            "The body is not the documented CSV/JSON; retry, and report it if it persists."
-        )
+        self.file = file
+        if file is not None:
+            where = f" (line {line})" if line is not None else ""
+            text = (
+                f"Could not read the export file {file}: {message}{where}. It is not an interaction-log CSV "
+                "(a portal download, or a CSV this library wrote); check that this is the file you meant."
+            )
+        else:
+            text = (
+                f"Could not parse the Analytics API response: {message}{_where(window, page, None, line)}. "
+                "The body is not the documented CSV/JSON; retry, and report it if it persists."
+            )
+        super().__init__(text)
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild_parse_error, (self.message, self.window, self.page, self.line))
+        return (_rebuild_parse_error, (self.message, self.window, self.page, self.line, self.file))
 
 
-def _rebuild_parse_error(message: str, window: str | None, page: int | None, line: int | None) -> ParseError:
-    return ParseError(message, window=window, page=page, line=line)
+def _rebuild_parse_error(
+    message: str, window: str | None, page: int | None, line: int | None, file: str | None = None
+) -> ParseError:
+    return ParseError(message, window=window, page=page, line=line, file=file)

@@ -176,13 +176,7 @@ _TIMESTAMP_FORMATS: Final = ("%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z",
 
 def _file_error(message: str, path: Path, line: int | None = None) -> ParseError:
     """A ParseError about a local file: what is wrong and where, with no advice to retry."""
-    error = ParseError(message, window=str(path), line=line)
-    where = f" (line {line})" if line is not None else ""
-    error.args = (
-        f"Could not read the export file {path}: {message}{where}. It is not an interaction-log CSV "
-        "(a portal download, or a CSV this library wrote); check that this is the file you meant.",
-    )
-    return error
+    return ParseError(message, window=str(path), line=line, file=str(path))
 
 
 def _header(data: bytes, path: Path) -> tuple[list[str], str]:
