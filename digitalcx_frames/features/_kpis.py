@@ -228,6 +228,32 @@ def kpis(
         If ``tz`` is not an IANA time zone, ``every`` is not a duration, a ``by`` column is
         missing, or the escalation rule is malformed.
 
+    Notes
+    -----
+    How the definitions compare with two other platforms' built-in analytics:
+
+    - Sessions: like Dialogflow CX, a session counts in every period it has a row in (CX
+      counts it in every hour it is active). Copilot Studio splits a conversation into
+      *analytics sessions* after 30 minutes idle; DigitalCX starts a new session after 15
+      minutes (API.md section 5). ``active_sessions`` is the vendor's *active* (a user
+      interaction beyond events, data retrievals and unfollowed dialog starts), close to
+      Copilot Studio's *engaged* session (a topic, the fallback or an escalation triggered).
+    - ``recognition_rate`` / ``no_answer_rate``: per question, like Dialogflow CX's no-match
+      count per turn; Copilot Studio reports instead how often sessions reach its Fallback
+      topic. The vendor's own definition is used (answered ÷ all interactions).
+    - ``positive_feedback_share``: thumbs up/down on answers, one per rated answer (the
+      vendor's dashboards). Copilot Studio's CSAT is a 1-5 survey at the end of a
+      conversation (its reactions are reported apart); Dialogflow CX has no built-in CSAT.
+    - ``escalation_rate``: the same shape as Copilot Studio's escalation rate (sessions that
+      reached Escalate or a transfer) and Dialogflow CX's live-agent handoff rate (sessions
+      handed to a human); the DigitalCX logs have no handoff event, so the rule is yours.
+    - ``containment_rate``: ``1 - escalation_rate``, as Dialogflow CX's contained sessions
+      (not handed off). Copilot Studio splits the rest into *resolved* (confirmed at the end
+      of a conversation) and *abandoned*; the logs carry no such confirmation.
+    - ``dialog_dropout_rate``: narrower than Copilot Studio's abandon rate and Dialogflow
+      CX's abandoned-session rate: only sessions that left a dialog, by the API's
+      ``DropOut`` marker.
+
     Examples
     --------
     >>> import datetime as dt
