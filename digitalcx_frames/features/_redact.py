@@ -138,17 +138,18 @@ def _key(salt: str | bytes) -> bytes:
 
 def _hasher(key: bytes) -> Callable[[pl.Series], pl.Series]:
     """A batch function: the keyed hash of each distinct id, mapped back (null and ``""`` stay)."""
+    keyed = hashlib.blake2b(key=key, digest_size=16)  # the key is set up once; each id hashes a copy
+
+    def digest(value: str) -> str:
+        state = keyed.copy()
+        state.update(value.encode("utf-8"))
+        return state.hexdigest().translate(_TO_LETTERS)
 
     def hash_batch(ids: pl.Series) -> pl.Series:
         ids = ids.cast(pl.String)
-        distinct = ids.drop_nulls().unique().to_list()
-        mapping = {
-            value: hashlib.blake2b(value.encode("utf-8"), key=key, digest_size=16).hexdigest().translate(_TO_LETTERS)
-            for value in distinct
-            if value
-        }
-        mapping[""] = ""
-        return ids.replace_strict(mapping, default=None, return_dtype=pl.String)
+        distinct = ids.drop_nulls().unique()
+        hashed = pl.Series([digest(value) if value else "" for value in distinct.to_list()], dtype=pl.String)
+        return ids.replace_strict(distinct, hashed, default=None, return_dtype=pl.String)
 
     return hash_batch
 

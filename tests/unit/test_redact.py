@@ -266,3 +266,13 @@ def test_hashing_is_stable_and_collision_free_on_generated_ids(ids: list[str], s
     assert again == list(reversed(hashed))
     half = redact(frame.head(len(ids) // 2), salt=salt)["session_uuid"].to_list()
     assert half == hashed[: len(ids) // 2]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_null_empty_and_zero_row_ids_stay_as_they_are(kind: str) -> None:
+    out = _roundtrip(kind, _frame(session_uuid=[None, "", "s1"], interaction_uuid=[None, None, None]))
+    assert out["session_uuid"].to_list()[:2] in ([None, ""], [None, None])
+    assert out["interaction_uuid"].to_list() == [None, None, None]
+    empty = _roundtrip(kind, _frame(session_uuid=[], interaction_value=[]))
+    assert empty.height == 0
+    assert empty.columns == ["session_uuid", "interaction_value"]
