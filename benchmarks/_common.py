@@ -190,6 +190,38 @@ def read(sim: Simulator, client: dcx.Client, days: int, **options: Any) -> Any:
     )
 
 
+CONNECTION_ENV: Final = "DCX_BENCH_CONNECTION"
+"""The environment variable that hands a child process its connection (never its command line)."""
+
+
+def connection_of(sim: Simulator) -> dict[str, str]:
+    """What a child process needs to read ``sim``'s project (passed as JSON)."""
+    names = ("client_id", "client_secret", "base_url", "token_url", "customer_key", "project_key", "culture")
+    return {name: str(getattr(sim, name)) for name in names}
+
+
+@contextmanager
+def connected_read(connection: Mapping[str, str], days: int, **options: Any) -> Iterator[Any]:
+    """``read_interactions`` of the last ``days`` days through ``connection`` (cache off, no bar)."""
+    start, end = day_range(days)
+    settings: dict[str, Any] = {"cache": False, "progress": False, "now": NOW, **options}
+    with dcx.Client(
+        connection["client_id"],
+        connection["client_secret"],
+        base_url=connection["base_url"],
+        token_url=connection["token_url"],
+    ) as client:
+        yield dcx.read_interactions(
+            connection["customer_key"],
+            connection["project_key"],
+            culture=connection["culture"],
+            start=start,
+            end=end,
+            client=client,
+            **settings,
+        )
+
+
 def make_client(sim: Simulator) -> dcx.Client:
     """A library client for ``sim``."""
     return dcx.Client(sim.client_id, sim.client_secret, base_url=sim.base_url, token_url=sim.token_url)

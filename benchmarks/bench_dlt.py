@@ -31,7 +31,16 @@ from typing import Any, Final
 
 import polars as pl
 
-from benchmarks._common import NOW, RESOURCE, Bench, day_range, median, peak_rss_bytes
+from benchmarks._common import (
+    CONNECTION_ENV,
+    RESOURCE,
+    Bench,
+    connected_read,
+    connection_of,
+    day_range,
+    median,
+    peak_rss_bytes,
+)
 from digitalcx_frames.simulator import Simulator
 
 __all__ = ["child", "dlt_arrow_read", "dlt_read", "measure", "run"]
@@ -191,27 +200,8 @@ TOOLS: Final = ("dlt", "dlt-arrow", "dcx-collect", "dcx-sink")
 
 
 def _library(connection: dict[str, str], days: int, workers: int | None, sink: str | None) -> int:
-    import digitalcx_frames as dcx  # noqa: PLC0415
-
-    start, end = day_range(days)
-    options: dict[str, Any] = {"cache": False, "progress": False, "now": NOW}
-    if workers is not None:
-        options["max_workers"] = workers
-    with dcx.Client(
-        connection["client_id"],
-        connection["client_secret"],
-        base_url=connection["base_url"],
-        token_url=connection["token_url"],
-    ) as client:
-        lf = dcx.read_interactions(
-            connection["customer_key"],
-            connection["project_key"],
-            culture=connection["culture"],
-            start=start,
-            end=end,
-            client=client,
-            **options,
-        )
+    options: dict[str, Any] = {} if workers is None else {"max_workers": workers}
+    with connected_read(connection, days, **options) as lf:
         if sink is None:
             collected: pl.DataFrame = lf.collect()
             return collected.height
@@ -261,20 +251,13 @@ class _SimLike:
 
 def measure(sim: Simulator, tool: str, days: int, workers: int | None) -> dict[str, Any]:
     """One run of ``tool`` in a fresh interpreter against ``sim``."""
-    connection = {
-        "client_id": sim.client_id,
-        "client_secret": sim.client_secret,
-        "base_url": sim.base_url,
-        "token_url": sim.token_url,
-        "customer_key": sim.customer_key,
-        "project_key": sim.project_key,
-        "culture": sim.culture,
-    }
+    connection = connection_of(sim)
     command = [sys.executable, "-m", "benchmarks.bench_dlt", "--child", tool, "--days", str(days)]
     if workers is not None:
         command += ["--workers", str(workers)]
-    env = {**os.environ, "DCX_B11_CONNECTION": json.dumps(connection)}
-    done = subprocess.run(command, check=False, capture_output=True, text=True, env=env, timeout=1800)
+    env = {**os.environ, CONNECTION_ENV: json.dumps(connection)}
+    root = Path(__file__).parent.parent
+    done = subprocess.run(command, check=False, capture_output=True, text=True, env=env, timeout=1800, cwd=root)
     if done.returncode:
         raise RuntimeError(f"{tool} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -334,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, required=True)
     parser.add_argument("--workers", type=int)
     options = parser.parse_args(argv)
-    connection = json.loads(os.environ["DCX_B11_CONNECTION"])
+    connection = json.loads(os.environ[CONNECTION_ENV])
     print(json.dumps(child(options.child, connection, options.days, options.workers)))
     return 0
 

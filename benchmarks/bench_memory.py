@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import Bench, day_range, median, peak_rss_bytes
+from benchmarks._common import CONNECTION_ENV, Bench, connected_read, connection_of, median, peak_rss_bytes
 from benchmarks.bench_e2e import library, library_bodies
 from digitalcx_frames.simulator import Simulator
 
@@ -32,30 +32,10 @@ def child(connection: dict[str, str], days: int, workers: int, out: str) -> dict
     """Run one read into ``out`` in this process; return idle and peak RSS in bytes."""
     import polars as pl  # noqa: PLC0415 - imported here so the idle baseline includes them
 
-    import digitalcx_frames as dcx  # noqa: PLC0415
-    from benchmarks._common import NOW  # noqa: PLC0415
+    import digitalcx_frames  # noqa: F401, PLC0415
 
-    keys = {name: connection.pop(name) for name in ("customer_key", "project_key", "culture")}
-    start, end = day_range(days)
     idle = peak_rss_bytes()
-    with dcx.Client(
-        connection["client_id"],
-        connection["client_secret"],
-        base_url=connection["base_url"],
-        token_url=connection["token_url"],
-    ) as client:
-        lf = dcx.read_interactions(
-            keys["customer_key"],
-            keys["project_key"],
-            culture=keys["culture"],
-            start=start,
-            end=end,
-            client=client,
-            cache=False,
-            max_workers=workers,
-            progress=False,
-            now=NOW,
-        )
+    with connected_read(connection, days, max_workers=workers) as lf:
         lf.sink_parquet(out)
     peak = peak_rss_bytes()
     rows = int(pl.scan_parquet(out).select(pl.len()).collect().item())
@@ -63,16 +43,12 @@ def child(connection: dict[str, str], days: int, workers: int, out: str) -> dict
 
 
 def _spawn(sim: Simulator, days: int, workers: int, folder: str) -> dict[str, int]:
-    connection = {
-        **sim.connection,
-        "customer_key": sim.customer_key,
-        "project_key": sim.project_key,
-        "culture": sim.culture,
-    }
     out = str(Path(folder) / f"days-{days}.parquet")
-    command = [sys.executable, "-m", "benchmarks.bench_memory", "--child", json.dumps(connection), str(days)]
-    command += [str(workers), out]
-    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=Path(__file__).parent.parent)
+    command = [sys.executable, "-m", "benchmarks.bench_memory", "--child", str(days), str(workers), out]
+    env = {**os.environ, CONNECTION_ENV: json.dumps(connection_of(sim))}  # never on the command line
+    done = subprocess.run(
+        command, capture_output=True, text=True, check=False, cwd=Path(__file__).parent.parent, env=env
+    )
     if done.returncode != 0:
         raise RuntimeError(f"the memory child failed:\n{done.stderr[-2000:]}")
     os.unlink(out)
@@ -151,12 +127,12 @@ def run(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``--child CONNECTION DAYS WORKERS OUT``: one measurement, printed as JSON."""
+    """``--child DAYS WORKERS OUT``: one measurement, printed as JSON (the connection comes in the environment)."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_memory")
-    parser.add_argument("--child", nargs=4, metavar=("CONNECTION", "DAYS", "WORKERS", "OUT"), required=True)
+    parser.add_argument("--child", nargs=3, metavar=("DAYS", "WORKERS", "OUT"), required=True)
     options = parser.parse_args(argv)
-    connection, days, workers, out = options.child
-    print(json.dumps(child(json.loads(connection), int(days), int(workers), out)))
+    days, workers, out = options.child
+    print(json.dumps(child(json.loads(os.environ[CONNECTION_ENV]), int(days), int(workers), out)))
     return 0
 
 
