@@ -17,7 +17,8 @@ import functools
 import json
 import math
 import warnings
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, TypeVar
 
 import pandas as pd
@@ -187,10 +188,46 @@ def _warn(column: str, failed: int, *, keep_raw: bool) -> None:
     )
 
 
-def _batch(series: pl.Series, column: str, warn: bool, keep_raw: bool) -> pl.Series:
-    decoded, failed = decode_series(series, column)
-    if failed and warn:
+def _report(column: str, failed: int, *, warn: bool, keep_raw: bool, tally: Counter[str] | None) -> None:
+    if not failed:
+        return
+    if tally is not None:
+        tally[column] += failed
+    elif warn:
         _warn(column, failed, keep_raw=keep_raw)
+
+
+def warn_failures(tally: Mapping[str, int], *, keep_raw: bool = False) -> None:
+    """One :class:`DataWarning` per column of ``tally`` with its count (a read's batches summed)."""
+    for column, failed in tally.items():
+        if failed:
+            _warn(column, failed, keep_raw=keep_raw)
+
+
+def decoded_schema(schema: Mapping[str, pl.DataType], *, keep_raw: bool = False) -> pl.Schema:
+    """The schema :func:`decode_json_columns` gives a frame of ``schema`` (to declare a lazy source's schema).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> decoded_schema({"log_id": pl.Int64(), "pages": pl.String()}, keep_raw=True)
+    Schema([('log_id', Int64), ('pages', Struct({'originating_page': String})), ('pages_raw', String)])
+    """
+    declared = json_dtypes()
+    out: dict[str, pl.DataType] = {}
+    for name, dtype in schema.items():
+        if name in declared and dtype != declared[name]:
+            out[name] = declared[name]
+            if keep_raw:
+                out[name + RAW_SUFFIX] = pl.String()
+        else:
+            out[name] = dtype
+    return pl.Schema(out)
+
+
+def _batch(series: pl.Series, column: str, warn: bool, keep_raw: bool, tally: Counter[str] | None) -> pl.Series:
+    decoded, failed = decode_series(series, column)
+    _report(column, failed, warn=warn, keep_raw=keep_raw, tally=tally)
     return decoded
 
 
@@ -217,13 +254,17 @@ def decode_json_columns(
     *,
     keep_raw: bool = False,
     warn: bool = True,
+    tally: Counter[str] | None = None,
 ) -> _PolarsT:
     """Decode the JSON columns of a Polars frame (eager stays eager, lazy stays lazy).
 
     ``columns=None``: every column of the frame that has a declared shape. A column that is
     already decoded is left as it is. With ``keep_raw`` each decoded column's text is kept
-    next to it as ``<name>_raw``. With ``warn``, one :class:`DataWarning` per column (per
-    batch for a LazyFrame) gives the number of values that did not fit.
+    next to it as ``<name>_raw`` (:func:`decoded_schema` gives the result's schema). With
+    ``warn``, one :class:`DataWarning` per column (per batch for a LazyFrame) gives the
+    number of values that did not fit. With a ``tally`` the counts are added to it instead
+    of warned, so a read that decodes batch by batch warns once per column at its end
+    (:func:`warn_failures`).
     """
     schema = frame.collect_schema()
     chosen = _chosen(schema, columns, "decode_json")
@@ -238,13 +279,12 @@ def decode_json_columns(
             continue
         if isinstance(frame, pl.DataFrame):
             decoded, failed = decode_series(frame.get_column(name), name)
-            if failed and warn:
-                _warn(name, failed, keep_raw=keep_raw)
+            _report(name, failed, warn=warn, keep_raw=keep_raw, tally=tally)
             exprs.append(pl.lit(decoded).alias(name))
         else:
             exprs.append(
                 pl.col(name).map_batches(
-                    functools.partial(_batch, column=name, warn=warn, keep_raw=keep_raw),
+                    functools.partial(_batch, column=name, warn=warn, keep_raw=keep_raw, tally=tally),
                     return_dtype=declared[name],
                     is_elementwise=True,
                 )

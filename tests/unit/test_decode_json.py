@@ -214,3 +214,22 @@ def test_repeated_values_are_decoded_once_and_counted_per_row() -> None:
     one_by_one = [features.decode_json(pl.DataFrame({"pages": [v]}))["pages"].item() for v in values if v != "{broken"]
     expected = [one_by_one[0], None, None, one_by_one[2]]
     assert out["pages"].to_list() == [expected[i % 4] for i in range(1000)]
+
+
+def test_what_the_read_uses_per_batch_tally_then_one_warning_per_column() -> None:
+    from collections import Counter
+
+    from digitalcx_frames.features._json import decode_json_columns, decoded_schema, warn_failures
+
+    frame = _frame()
+    tally: Counter[str] = Counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing is warned while batches are decoded
+        batches = [decode_json_columns(batch, keep_raw=True, tally=tally) for batch in frame.iter_slices(4)]
+    assert pl.concat(batches).equals(_decode(frame, keep_raw=True)[0])
+    assert dict(tally) == {column: len(bad) for column, bad in BAD.items()}
+    assert batches[0].schema == decoded_schema(frame.schema, keep_raw=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warn_failures(tally)
+    assert sorted(str(w.message).split(" of ")[1].split()[0] for w in caught) == sorted(BAD)
