@@ -1,7 +1,8 @@
 """The ``digitalcx-frames`` command line: argparse in front of the library, no business logic.
 
 Commands: ``fetch`` (a date range to one Parquet or CSV file), ``sync`` (the incremental
-archive, fit for cron), ``demo``, ``simulator`` and ``cache info`` / ``cache clear``.
+archive, fit for cron), ``demo``, ``simulator``, ``doctor`` (a short live probe of where the
+service differs from the documented contract) and ``cache info`` / ``cache clear``.
 Credentials come from the environment (``DIGITALCX_CLIENT_ID``, ``DIGITALCX_CLIENT_SECRET``,
 and optionally ``DIGITALCX_BASE_URL`` / ``DIGITALCX_TOKEN_URL``); they are never printed.
 
@@ -34,7 +35,7 @@ from urllib.parse import urlsplit
 
 import polars as pl
 
-from digitalcx_frames import __version__, flag_ops, simulator
+from digitalcx_frames import __version__, _doctor, flag_ops, simulator
 from digitalcx_frames._archive import sync_archive
 from digitalcx_frames._demo import default_output, run_demo
 from digitalcx_frames._http.transport import ENV_BASE_URL
@@ -60,6 +61,7 @@ examples:
   export DIGITALCX_CLIENT_ID=... DIGITALCX_CLIENT_SECRET=...
   digitalcx-frames fetch acme webshop --culture nl --days 7 -o week.parquet
   digitalcx-frames sync /data/dcx acme webshop --culture nl --quiet
+  digitalcx-frames doctor acme webshop --culture nl
 
 Credentials are read from DIGITALCX_CLIENT_ID and DIGITALCX_CLIENT_SECRET; the endpoints
 can be changed with DIGITALCX_BASE_URL and DIGITALCX_TOKEN_URL (the simulator prints them).
@@ -106,6 +108,15 @@ examples:
   digitalcx-frames fetch demo-customer demo-project --culture nl --days 7 -o sim.parquet
 
 Serves on 127.0.0.1 until Ctrl-C. Reads from it are not cached in your cache folder.
+"""
+_DOCTOR_EPILOG: Final = """\
+examples:
+  digitalcx-frames doctor acme webshop --culture nl
+  digitalcx-frames doctor acme webshop --culture nl > doctor.txt   # attach to a bug report
+
+About twenty requests on one small recent window; the report holds no secret, token or
+user text. Exit codes: 0 the service matches the documented contract, 1 it differs (or
+the probe could not finish), 2 bad arguments or credentials the service refuses.
 """
 _CACHE_EPILOG: Final = """\
 examples:
@@ -288,6 +299,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
     serve.add_argument("--rows-per-day", type=int, default=2000, help="rows per UTC day (default 2000)")
     serve.add_argument("--seed", type=int, default=0, help="seed of the data (default 0)")
+
+    doctor = _doctor.add_parser(sub)
+    doctor.epilog = _DOCTOR_EPILOG
+    doctor.formatter_class = argparse.RawDescriptionHelpFormatter
 
     cache = _command(sub, "cache", _cache_info, help="show or clear the day cache", epilog=_CACHE_EPILOG)
     cache_sub = cache.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -572,6 +572,24 @@ def test_demo_without_out_writes_under_a_path_it_prints_never_the_current_folder
     assert pl.read_parquet(target).schema == polars_schema()
 
 
+def test_doctor_probes_the_service_and_prints_a_report_without_secrets(
+    env: Path, live_sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["doctor", live_sim.customer_key, live_sim.project_key, "--culture", live_sim.culture])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert out.startswith("digitalcx-frames doctor")
+    assert "result: the service matches the contract (exit 0)" in out
+    assert live_sim.client_secret not in out + err
+
+
+def test_doctor_with_a_bad_argument_is_one_line_and_exit_2(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["doctor", "acme"])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert "doctor --help" in _one_error_line(err)
+
+
 def test_simulator_command(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[str, object] = {}
 
@@ -584,7 +602,7 @@ def test_simulator_command(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert seen == {"port": 0, "rows_per_day": 10, "seed": 3}
 
 
-HELP = [[], ["fetch"], ["sync"], ["demo"], ["simulator"], ["cache"], ["cache", "info"], ["cache", "clear"]]
+HELP = [[], ["fetch"], ["sync"], ["demo"], ["simulator"], ["doctor"], ["cache"], ["cache", "info"], ["cache", "clear"]]
 
 
 @pytest.mark.parametrize("command", HELP, ids=lambda c: " ".join(c) or "main")
