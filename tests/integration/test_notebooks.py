@@ -39,6 +39,7 @@ EXPECTED: dict[str, tuple[tuple[str, ...], int]] = {
         2,
     ),
     "03_pandas.ipynb": (("UInt16", "is_qa", "negative_share", "active session"), 2),
+    "04_kpis.ipynb": (("recognition_rate", "no_answer_rate = unanswered_questions / questions", "csat"), 2),
 }
 _PROBE = "import sys\nprint(sys.executable)"
 
