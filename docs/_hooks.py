@@ -1,7 +1,8 @@
 """MkDocs hooks: pages whose source lives outside ``docs/``, so there is one copy of each.
 
 - ``notebooks/*.ipynb`` → ``notebooks/…`` pages, rendered by mkdocs-jupyter without running
-  them (the test suite runs them against the simulator);
+  them (the test suite runs them against the simulator), each listed in the navigation
+  under its first heading, so a new notebook needs no edit here;
 - the column tables of a page (``<!-- columns -->``, ``<!-- json-columns -->``) generated
   from :mod:`digitalcx_frames.schema`, as the README's are;
 - ``BENCHMARKS.md`` → ``benchmarks.md``, ``CHANGELOG.md`` → ``changelog.md``,
@@ -22,6 +23,7 @@ Two repairs of the rendered HTML:
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -47,6 +49,27 @@ _DOCS_LINK = re.compile(r"\]\(docs/")
 _ID = re.compile(r'\sid="([^"]+)"')
 _FRAGMENT_HREF = re.compile(r'href="#([^"]+)"')
 _ROLE = re.compile(r":(?:func|meth|class|mod|data|attr|exc|obj|const|term):(?=<code>)")
+
+
+def _notebook_title(path: Path) -> str:
+    """The first Markdown heading of a notebook, else its file name."""
+    for cell in json.loads(path.read_text(encoding="utf-8")).get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            for line in "".join(cell.get("source", [])).splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return path.stem
+
+
+def on_config(config: Any) -> Any:
+    """The "Notebooks" section of the navigation lists every notebook of ``notebooks/``, in file order."""
+    for section in config["nav"] or []:
+        if isinstance(section, dict) and "Notebooks" in section:
+            section["Notebooks"] = [
+                {_notebook_title(path): f"notebooks/{path.name}"}
+                for path in sorted((ROOT / "notebooks").glob("*.ipynb"))
+            ]
+    return config
 
 
 @event_priority(100)
