@@ -32,6 +32,7 @@ import polars as pl
 from digitalcx_frames import features
 from digitalcx_frames._http.transport import Client
 from digitalcx_frames._read.cache import atomic_write
+from digitalcx_frames._read.fetch import ReadReport
 from digitalcx_frames._read.frames import read_interactions
 from digitalcx_frames.errors import ConfigurationError
 from digitalcx_frames.simulator import Simulator
@@ -116,6 +117,7 @@ def run_demo(
         say(f"range      {span} ({days} whole UTC day{plural}; Production, Public)")
         say(f"output     {out} (--out to change)")
         say()
+        reports: list[ReadReport] = []
         lazy = read_interactions(
             sim.customer_key,
             sim.project_key,
@@ -123,8 +125,9 @@ def run_demo(
             start=start,
             end=end,
             client=client,
-            cache=False,
+            cache=False,  # trying the demo leaves nothing in the user's cache folder
             progress=False,
+            report=reports.append,
         )
         say(f"lazy       read_interactions(...) -> LazyFrame, {len(sim.interaction_requests)} requests so far")
         began = time.perf_counter()
@@ -134,6 +137,8 @@ def run_demo(
 
     rate = frame.height / seconds if seconds > 0 else float("inf")
     say(f"collect    {frame.height:,} rows in {seconds:.2f} s ({rate:,.0f} rows/s, {requests} requests)")
+    if reports:
+        say(f"report     {reports[-1]}")
     say()
     _schema(frame, say)
     _types(frame, say)

@@ -546,6 +546,7 @@ def test_demo(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert err == ""
     assert "0 requests so far" in out
     assert f"collect    {frame.height:,} rows in " in out
+    assert "report     2 days (0 from the cache, 2 fetched): " in out
     assert "Schema (28 columns)" in out
     assert "timestamp_start" in out
     assert "Rows per main interaction type" in out
