@@ -383,3 +383,17 @@ def test_drill_downs_on_an_empty_frame_keep_their_schema() -> None:
     empty = _drill_logs().clear()
     assert features.article_performance(empty).schema == features.article_performance(_drill_logs()).schema
     assert features.dialog_funnel(empty).height == 0
+
+
+def test_local_days_and_hours_across_daylight_saving_time() -> None:
+    start = dt.datetime(2026, 3, 28, 20, tzinfo=UTC)  # 21:00 CET; the 29th has 23 hours in Amsterdam
+    times = [start + 30 * M * i for i in range(96)]
+    frame = pl.DataFrame(
+        {"session_uuid": [f"s{i}" for i in range(96)], "timestamp_start": times, "main_interaction_type": ["QA"] * 96}
+    )
+    days = features.kpis(frame, tz="Europe/Amsterdam")
+    assert [p.date() for p in days["period"].to_list()] == [dt.date(2026, 3, d) for d in (28, 29, 30)]
+    assert days["sessions"].to_list() == [6, 46, 44]
+    hours = features.kpis(frame, every="1h", tz="Europe/Amsterdam")
+    assert hours.height == 48
+    assert set(hours["sessions"].to_list()) == {2}
