@@ -9,6 +9,7 @@ every built page that points inside the site must name a file that exists, and a
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -157,3 +158,13 @@ def test_the_api_reference_shows_the_public_surface_only(site: Path) -> None:
     every_id = {i for page in site.joinpath("reference").rglob("*.html") for i in _parse(page).ids}
     private = sorted(i for i in every_id if i.startswith("digitalcx_frames.") and "._" in i.replace(".__", "."))
     assert not private, private
+
+
+def test_the_first_read_of_getting_started_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    text = (ROOT / "docs" / "getting-started.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+    (first_read,) = [block for block in blocks if "Simulator(" in block]
+    exec(compile(first_read, "docs/getting-started.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "timestamp_start" in out
+    assert "main_interaction_type" in out
