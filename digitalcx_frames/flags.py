@@ -221,6 +221,7 @@ def _is_index(value: object) -> TypeGuard[SupportsIndex]:
         not isinstance(value, str)
         and type(value).__name__ not in ("bool_", "bool")
         and hasattr(type(value), "__index__")
+        and getattr(value, "ndim", 0) == 0  # an array of names is a list of names, not a number
     )
 
 

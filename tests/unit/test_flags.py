@@ -152,6 +152,18 @@ def test_integer_like_scalars_are_accepted() -> None:
         InteractionType.coerce(numpy.int64(-3))
 
 
+def test_arrays_and_series_of_names_are_lists_of_names() -> None:
+    import numpy as np
+    import pandas as pd
+
+    both = InteractionType.QA | InteractionType.DIALOG
+    assert InteractionType.coerce(np.array(["QA", "Dialog"])) == both
+    assert InteractionType.coerce(pd.Series(["QA", "Dialog"]).unique()) == both
+    assert InteractionType.coerce(pd.Series(["QA", "Dialog"])) == both
+    with pytest.raises(InteractionTypeError, match="must hold names or flags"):
+        InteractionType.coerce(np.array([2, 8]))
+
+
 def test_empty_inputs_give_the_empty_mask() -> None:
     assert InteractionType.from_api_names("[]") == 0
     assert InteractionType.from_api_names("  ") == 0
