@@ -208,7 +208,8 @@ def kpis(
         What an escalation is: ``{"metadata_key": "escalationGroup"}`` (an ``output_metadata``
         key with a value), ``{"dialog": "Human handover"}`` (a dialog id or name in
         ``articles``), ``{"node": ...}`` (a dialog node id or name), several of them (any), or a
-        Boolean Polars expression on a row. ``None``: escalation and containment are null.
+        Boolean Polars expression on a row (the JSON columns it names come decoded, see
+        :func:`decode_json`). ``None``: escalation and containment are null.
     drill
         Also give the numerators and denominators (``interactions``, ``questions``,
         ``answered_questions``, ``unanswered_questions``, ``positive_feedback``,
