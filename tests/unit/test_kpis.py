@@ -192,6 +192,10 @@ def test_a_dialog_rule_and_an_expression_rule() -> None:
     assert by_node["escalation_rate"].to_list() == [0.0, 0.5, N, 1.0]
     by_expr = features.kpis(_logs(), escalation=pl.col("interaction_value") == "parking", drill=True)
     assert by_expr["escalated_sessions"].to_list() == [0, 1, 0, 0]
+    on_json = pl.col("output_metadata").list.eval(pl.element().struct.field("key") == "escalationGroup").list.any()
+    assert features.kpis(_logs(), escalation=on_json).equals(
+        features.kpis(_logs(), escalation={"metadata_key": "escalationGroup"})
+    )
 
 
 def test_schema_of_the_table() -> None:
