@@ -35,9 +35,9 @@ column, only the first occurrence of each id key in a value is hashed.
 
 1. e-mail addresses → ``[email]``
 2. URL query strings and fragments (``https://…/page?email=…#x`` → ``https://…/page``)
-3. IBANs, upper-case, with or without spaces (``NL91ABNA0417164300``) → ``[iban]``
+3. IBANs, with or without spaces, any case (``NL91ABNA0417164300``, ``nl91 abna …``) → ``[iban]``
 4. phone numbers: international (``+31 6 12345678``, ``0031 20 123 4567``,
-   ``+44 20 7946 0958``), Dutch national (``06-12345678``, ``020 123 4567``) and North
+   ``+44 20 7946 0958``, ``+1 (555) 123-4567``), Dutch national (``06-12345678``, ``020 123 4567``) and North
    American (``(555) 123-4567``, ``555-123-4567``) → ``[phone]``
 5. card-like digit groups (``4111 1111 1111 1111``) → ``[number]``
 6. runs of 6 or more digits (order, customer and account numbers) → ``[number]``,
@@ -47,7 +47,8 @@ Dates (``2026-03-25``, ``25-03-2026``, ``25/03/2026``), times, prices, percentag
 numbers, article ids and dialog options (``12:34``) are left as they are.
 
 **Not removed**: names, street addresses, postcodes, and any other personal detail that a
-pattern cannot recognise; numbers of fewer than 6 digits; ``log_id``, timestamps and
+pattern cannot recognise; numbers of fewer than 6 digits, and digits glued to a letter or
+``-`` (``ORD-12345678`` stays, like the article id ``qa-1234567``); ``log_id``, timestamps and
 culture; ids inside other JSON columns (``articles``, ``faqs_found``,
 ``generative_ai_sources``, ``article_ids``, ``dialog_paths``), which hold the project's own
 content. Read a sample of the output before you share it.
@@ -92,10 +93,10 @@ _PHONE_SEP: Final = r"[ .\-]?"
 SCRUB_PATTERNS: Final[tuple[tuple[str, str, str], ...]] = (
     ("e-mail address", r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}", "[email]"),
     ("URL query and fragment", r"(?i)(https?://[^\s\"'?#<>]*)[?#][^\s\"'<>]*", "${1}"),
-    ("IBAN", r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b", "[iban]"),
+    ("IBAN", r"(?i)\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b", "[iban]"),
     (
         "international phone number",
-        rf"(?:\+|\b00)[1-9][0-9]{{0,2}}{_PHONE_SEP}(?:\(0\){_PHONE_SEP})?[0-9](?:{_PHONE_SEP}[0-9]){{6,11}}\b",
+        rf"(?:\+|\b00)[1-9][0-9]{{0,2}}{_PHONE_SEP}(?:\([0-9]{{1,4}}\){_PHONE_SEP})?[0-9](?:{_PHONE_SEP}[0-9]){{5,11}}\b",
         "[phone]",
     ),
     (

@@ -38,15 +38,19 @@ SCRUBBED: tuple[tuple[str, str], ...] = (
     ("of 0031 6 1234 5678", "of [phone]"),
     ("Call me on +44 20 7946 0958 tomorrow", "Call me on [phone] tomorrow"),
     ("my number is (555) 123-4567", "my number is [phone]"),
+    ("from abroad: +1 (555) 123-4567", "from abroad: [phone]"),
+    ("bel 06 12 34 56 78 aub", "bel [phone] aub"),
     ("or 555-123-4567 after 5", "or [phone] after 5"),
     # IBANs
     ("Mijn IBAN is NL91ABNA0417164300.", "Mijn IBAN is [iban]."),
     ("rekening NL91 ABNA 0417 1643 00 klopt niet", "rekening [iban] klopt niet"),
     ("IBAN DE89 3704 0044 0532 0130 00 please", "IBAN [iban] please"),
+    ("iban nl91abna0417164300 graag", "iban [iban] graag"),
     # long digit runs: order, customer and account numbers; card-like groups
     ("Waar blijft bestelling 123456789?", "Waar blijft bestelling [number]?"),
     ("order #98765432 has not arrived", "order #[number] has not arrived"),
     ("klantnummer: 4455667", "klantnummer: [number]"),
+    ("mijn BSN is 123456782", "mijn BSN is [number]"),
     ("card 4111 1111 1111 1111 was charged twice", "card [number] was charged twice"),
     # URLs keep their page, lose the query string and fragment
     ("zie https://www.example.nl/track?order=123&mail=a@b.nl#top", "zie https://www.example.nl/track"),
@@ -69,6 +73,8 @@ KEPT: tuple[str, ...] = (
     "Postcode 1234 AB, huisnummer 12",
     "we open at 9 am, reply within 2 days",
     "version 1.2.3 of the app, 2024-12-15 release",
+    "bezorgd op 25.03.2026 om 14:05, ophalen op 1-4-2026",
+    "Total € 1.234,56 incl. 21% btw",
     "Hoe reset ik mijn wachtwoord?",
 )
 
