@@ -196,3 +196,14 @@ def test_json_keys_seen_once_are_counted_not_shown() -> None:
     assert "keys name, value" in text
     assert "keys DropOut (+1 rarer key, not shown)" in text
     assert "jansen" not in text
+
+
+def test_no_credentials_exit_2_naming_the_variables(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("DIGITALCX_CLIENT_ID", raising=False)
+    monkeypatch.delenv("DIGITALCX_CLIENT_SECRET", raising=False)
+    assert doctor_main(["demo-customer", "demo-project", "--culture", "nl"]) == 2
+    out = capsys.readouterr().out
+    assert "DIGITALCX_CLIENT_ID and DIGITALCX_CLIENT_SECRET" in out
+    assert "; 0 data requests;" in out
