@@ -68,6 +68,7 @@ import pandas as pd
 import polars as pl
 
 from digitalcx_frames.features import _exprs as fx
+from digitalcx_frames.features import _frames
 
 __all__ = ["ID_COLUMNS", "SCRUBBED_COLUMNS", "SCRUB_PATTERNS", "USER_INFO_COLUMNS", "redact"]
 
@@ -206,7 +207,8 @@ def redact(
     Works on any frame holding some of the columns of
     :func:`digitalcx_frames.read_interactions` (absent columns are skipped, other columns
     pass through) and returns the same kind: a Polars ``DataFrame``, a ``LazyFrame`` (still
-    lazy: nothing is computed until you collect) or a pandas ``DataFrame`` (nullable dtypes).
+    lazy: nothing is computed until you collect), a pandas ``DataFrame`` (nullable dtypes),
+    or a narwhals frame of one of them.
     The work is done by Polars expressions; only the distinct ids are hashed in Python.
     The module documentation, :mod:`digitalcx_frames.features._redact`, lists what each
     column gets and, just as important, what is **not** removed (names, for one).
@@ -239,7 +241,7 @@ def redact(
     ValueError
         If ``salt`` is empty.
     TypeError
-        If ``salt`` is not ``str``/``bytes`` or ``frame`` is not a Polars or pandas frame.
+        If ``salt`` is not ``str``/``bytes`` or ``frame`` is not a Polars, pandas or narwhals frame.
 
     Examples
     --------
@@ -269,16 +271,13 @@ def redact(
     True
     """
     key = _key(salt)
-    if isinstance(frame, pd.DataFrame):
-        lazy = pl.from_pandas(frame).lazy()
-    elif isinstance(frame, pl.DataFrame):
-        lazy = frame.lazy()
-    elif isinstance(frame, pl.LazyFrame):
-        lazy = frame
+    given = _frames.native(frame, "redact")  # a narwhals frame is unwrapped, and wrapped back at the end
+    if isinstance(given, pd.DataFrame):
+        lazy = pl.from_pandas(given).lazy()
+    elif isinstance(given, pl.DataFrame):
+        lazy = given.lazy()
     else:
-        raise TypeError(
-            f"redact() takes a Polars DataFrame or LazyFrame or a pandas DataFrame, not {type(frame).__name__}"
-        )
+        lazy = given
     have = lazy.collect_schema()
     nested = {
         name: have[name]
@@ -302,4 +301,5 @@ def redact(
             scrub(pl.col(name).cast(pl.String)).alias(name) for name in SCRUBBED_COLUMNS if name in have
         )
     lazy = lazy.with_columns(_decode(name, dtype) for name, dtype in nested.items())
-    return fx.restore(lazy, frame)
+    result: fx.FrameT = fx.restore(lazy, given) if given is frame else _frames.rewrap(fx.restore(lazy, given), frame)
+    return result

@@ -282,3 +282,13 @@ def test_null_empty_and_zero_row_ids_stay_as_they_are(kind: str) -> None:
     empty = _roundtrip(kind, _frame(session_uuid=[], interaction_value=[]))
     assert empty.height == 0
     assert empty.columns == ["session_uuid", "interaction_value"]
+
+
+def test_a_narwhals_frame_comes_back_as_a_narwhals_frame() -> None:
+    nw = pytest.importorskip("narwhals")
+    frame = _frame(session_uuid=["s1"], interaction_value=["mail a@b.nl"])
+    out = redact(nw.from_native(frame), salt=SALT)
+    assert type(out).__module__.startswith("narwhals")
+    native = out.to_native()
+    assert native["interaction_value"].to_list() == ["mail [email]"]
+    assert native["session_uuid"].to_list() == [_expected_hash("s1", SALT.encode())]
