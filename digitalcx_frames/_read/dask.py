@@ -30,13 +30,22 @@ Credentials
     threaded scheduler, or ``distributed`` workers in that process) the key finds the
     :class:`~digitalcx_frames.Client` that was passed (or built from the environment) and
     partitions use it as is. In any other process (a ``distributed`` worker) the
-    partition builds one client per process from those settings and the secret in the
-    worker's environment variable ``DIGITALCX_CLIENT_SECRET``; a worker without it fails
-    with a :class:`~digitalcx_frames.errors.ConfigurationError` that says so. Set it in
+    partition builds a client from those settings and the secret in the worker's
+    environment variable ``DIGITALCX_CLIENT_SECRET``; a worker without it fails
+    with a :class:`~digitalcx_frames.errors.ConfigurationError` that says so. A worker
+    keeps one client per set of settings, shared by later reads (one token). Set the variable in
     the workers' environment (``LocalCluster(env={...})``, your cluster's secret store,
     or inherited from the process that starts the workers). The repr and the pickle of
     the credentials, and therefore of the graph, its task reprs in logs and on the
     dashboard, hold neither secret nor token.
+
+Throughput
+    A partition waits on the network most of the time (a day's pages follow each
+    other's continuation tokens). ``distributed``'s scheduler holds back root tasks
+    beyond about 1.1 per worker thread (``distributed.scheduler.worker-saturation``),
+    which can leave a thread idle for a whole day's fetch: for a cluster that mostly
+    reads, set ``dask.config.set({"distributed.scheduler.worker-saturation": float("inf")})``
+    before the cluster (its scheduler) starts. B10 in BENCHMARKS.md measures both.
 
 Warnings a partition raises (a :class:`~digitalcx_frames.errors.DataWarning` for an
 unknown type name or an undocumented column) are raised where the partition runs: in
@@ -73,10 +82,11 @@ INDEX_NAME: Final = "timestamp"
 """The name of the index (a copy of ``timestamp_start``; not a column name, so never ambiguous)."""
 _LABEL: Final = "digitalcx-interactions"
 
-# Clients of this process, by credentials key: the caller's own clients (weakly held; the
-# credentials object keeps its client alive) and the clients a worker built (one per key).
+# Clients of this process: the caller's own clients by credentials key (weakly held; the
+# credentials object keeps its client alive), and the clients a worker built, one per set
+# of settings, so every read with the same settings shares one client (token, connections).
 _LOCAL_CLIENTS: weakref.WeakValueDictionary[str, Client] = weakref.WeakValueDictionary()
-_BUILT_CLIENTS: dict[str, Client] = {}
+_BUILT_CLIENTS: dict[tuple[object, ...], Client] = {}
 _CLIENTS_LOCK = threading.Lock()
 
 
@@ -141,6 +151,10 @@ class WorkerCredentials:
     def __dask_tokenize__(self) -> tuple[object, ...]:
         return (type(self).__name__, self.client_id, self.base_url, self.token_url, self.key)
 
+    def _settings(self) -> tuple[object, ...]:
+        return (self.client_id, self.base_url, self.token_url, self.timeout, self.max_retries,
+                self.backoff_factor, self.retry_after_max)  # fmt: skip
+
     def client(self) -> Client:
         """The caller's client in the process that built the frame, else this worker's client.
 
@@ -155,7 +169,8 @@ class WorkerCredentials:
             local = _LOCAL_CLIENTS.get(self.key)
             if local is not None:
                 return local
-            built = _BUILT_CLIENTS.get(self.key)
+            settings = self._settings()
+            built = _BUILT_CLIENTS.get(settings)
             if built is not None:
                 return built
             if not os.environ.get(ENV_CLIENT_SECRET):
@@ -175,7 +190,7 @@ class WorkerCredentials:
                 backoff_factor=self.backoff_factor,
                 retry_after_max=self.retry_after_max,
             )
-            _BUILT_CLIENTS[self.key] = built
+            _BUILT_CLIENTS[settings] = built
             return built
 
 

@@ -205,7 +205,9 @@ def test_a_worker_builds_one_client_from_its_environment_and_the_callers_setting
     monkeypatch.setenv(ENV_CLIENT_SECRET, sim.client_secret)
     orphan = _orphan(sim, max_retries=0, timeout=(3.0, 7.0))
     built = orphan.client()
-    assert orphan.client() is built  # one client per worker process and credentials
+    assert orphan.client() is built
+    assert _orphan(sim, max_retries=0, timeout=(3.0, 7.0)).client() is built  # a later read with the same settings
+    assert _orphan(sim, max_retries=1, timeout=(3.0, 7.0)).client() is not built
     assert (built.base_url, built.token_url, built.client_id) == (sim.base_url, sim.token_url, sim.client_id)
     assert (built.max_retries, built.timeout) == (0, (3.0, 7.0))
     assert built.auth.token()  # the secret from the environment is accepted
