@@ -67,6 +67,7 @@ PUBLIC = {
         "dialog_funnel",
         "kpis",
         "one_hot_types",
+        "redact",
         "sessions",
         "top_questions",
     ],

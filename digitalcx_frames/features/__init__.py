@@ -74,6 +74,7 @@ from digitalcx_frames.features._json import decode_json
 from digitalcx_frames.features._kpis import kpis
 from digitalcx_frames.features._onehot import one_hot_types
 from digitalcx_frames.features._questions import top_questions
+from digitalcx_frames.features._redact import redact
 from digitalcx_frames.features._sessions import sessions
 
 __all__ = [
@@ -84,6 +85,7 @@ __all__ = [
     "dialog_funnel",
     "kpis",
     "one_hot_types",
+    "redact",
     "sessions",
     "top_questions",
 ]
