@@ -246,6 +246,15 @@ def test_redact_on_a_lazy_read_fetches_nothing_until_collect(sim: Simulator) -> 
     assert out["interaction_uuid"].n_unique() == original["interaction_uuid"].n_unique()
     assert out["additional_session_info"].null_count() == out.height
     assert not set(out["session_uuid"]) & set(original["session_uuid"])
+    for name in ("output_metadata", "feedback_info", "linkclick_info", "recognition_details", "contexts", "pages"):
+        for text in out[name].drop_nulls():
+            json.loads(text)  # still valid JSON after hashing and scrubbing
+    key = "originatingInteractionId"
+    rated = pl.col("feedback_info").str.json_path_match(f"$.{key}")
+    linked_before = original.filter(rated.is_in(original["interaction_uuid"].implode())).height
+    linked_after = out.filter(rated.is_in(out["interaction_uuid"].implode())).height
+    assert linked_before > 0
+    assert linked_after == linked_before  # a feedback still points at the answer it rates
 
 
 def test_salt_never_appears_in_the_output_or_its_repr() -> None:
