@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 import requests
 
-from digitalcx_frames._http.transport import Client, attempts_of
+from digitalcx_frames._http.transport import Client, Reply
 from digitalcx_frames.errors import (
     AuthenticationError,
     InvalidRequestError,
@@ -67,9 +67,9 @@ def params(sim: Simulator) -> dict[str, str]:
     }
 
 
-def get(client: Client, sim: Simulator, **extra: str) -> requests.Response:
+def get(client: Client, sim: Simulator, **extra: str) -> Reply:
     url = client.interactions_url(sim.customer_key, sim.project_key)
-    return client.get(url, {**params(sim), **extra}, window=WINDOW, page=1)
+    return client.send(url, {**params(sim), **extra}, window=WINDOW, page=1)
 
 
 def body_of(response: requests.Response) -> bytes:
@@ -82,10 +82,10 @@ def test_connection_dict_builds_a_working_client(sim: Simulator) -> None:
     with Client(**sim.connection) as client:
         first = get(client, sim)
         second = get(client, sim, paginateData="true")
-        assert (first.status_code, second.status_code) == (200, 200)
-        assert body_of(first).startswith(b"LogId,")
-        assert attempts_of(first) == 1
-        body_of(second)
+        assert (first.response.status_code, second.response.status_code) == (200, 200)
+        assert body_of(first.response).startswith(b"LogId,")
+        assert first.attempts == 1
+        body_of(second.response)
     assert len(sim.token_requests) == 1, "the token is cached between requests"
     sent = sim.interaction_requests
     assert len(sent) == 2
@@ -96,10 +96,10 @@ def test_connection_dict_builds_a_working_client(sim: Simulator) -> None:
 @pytest.mark.parametrize("kind", ["429", "503"])
 def test_retry_after_is_honoured_then_success(client: Client, sim: Simulator, slept: Recorder, kind: str) -> None:
     sim.inject(kind, count=2)
-    response = get(client, sim)
-    assert response.status_code == 200
-    assert attempts_of(response) == 3
-    body_of(response)
+    reply = get(client, sim)
+    assert reply.response.status_code == 200
+    assert reply.attempts == 3
+    body_of(reply.response)
     assert slept.waits == [1.0, 1.0]  # the simulator's Retry-After: 1, through the injected sleep
     assert [record.status for record in sim.interaction_requests] == [int(kind), int(kind), 200]
 
@@ -125,30 +125,30 @@ def test_500_is_retried_then_server_error_with_attempts(client: Client, sim: Sim
 
 def test_500_then_success(client: Client, sim: Simulator) -> None:
     sim.inject("500", count=1)
-    response = get(client, sim)
-    assert (response.status_code, attempts_of(response)) == (200, 2)
-    body_of(response)
+    reply = get(client, sim)
+    assert (reply.response.status_code, reply.attempts) == (200, 2)
+    body_of(reply.response)
 
 
 @pytest.mark.parametrize("kind", ["401", "403_token"])
 def test_refused_token_is_fetched_again_once(client: Client, sim: Simulator, kind: str) -> None:
-    get(client, sim).close()
+    get(client, sim).response.close()
     sim.inject(kind)
-    response = get(client, sim)
-    assert response.status_code == 200
-    assert attempts_of(response) == 2
-    body_of(response)
+    reply = get(client, sim)
+    assert reply.response.status_code == 200
+    assert reply.attempts == 2
+    body_of(reply.response)
     assert len(sim.token_requests) == 2
     first, refused, retried = sim.interaction_requests
     assert first.headers["Authorization"] == refused.headers["Authorization"] != retried.headers["Authorization"]
 
 
 def test_token_expired_on_the_server_is_replaced(client: Client, sim: Simulator) -> None:
-    get(client, sim).close()
+    get(client, sim).response.close()
     sim.advance_time(100_000)  # every issued token is now expired server-side: 403 "Missing token ..."
-    response = get(client, sim)
-    assert response.status_code == 200
-    body_of(response)
+    reply = get(client, sim)
+    assert reply.response.status_code == 200
+    body_of(reply.response)
     assert [record.status for record in sim.interaction_requests] == [200, 403, 200]
 
 
@@ -175,7 +175,7 @@ def test_wrong_secret_is_an_authentication_error_without_the_secret(sim: Simulat
 def test_400_carries_the_servers_message(client: Client, sim: Simulator) -> None:
     url = client.interactions_url("no-such-customer", sim.project_key)
     with pytest.raises(InvalidRequestError) as info:
-        client.get(url, params(sim), window=WINDOW, page=2)
+        client.send(url, params(sim), window=WINDOW, page=2)
     assert info.value.message == f"Customer key no-such-customer with project {sim.project_key} does not exist."
     assert (info.value.page, info.value.attempts) == (2, 1)
 
@@ -215,7 +215,7 @@ def test_unreachable_service_is_a_network_error_after_retries(sim: Simulator) ->
         ) as client,
         pytest.raises(NetworkError) as info,
     ):
-        client.get(client.interactions_url("c", "p"), {}, window=WINDOW, page=4)
+        client.send(client.interactions_url("c", "p"), {}, window=WINDOW, page=4)
     assert (info.value.window, info.value.page, info.value.attempts) == (WINDOW, 4, 3)
     assert "cannot reach 127.0.0.1" in str(info.value)
     assert sim.client_secret not in str(info.value)

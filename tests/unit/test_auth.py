@@ -247,7 +247,7 @@ def test_a_token_that_is_no_header_value_is_an_authentication_error_without_its_
         Client("cid", SECRET, base_url="https://api.example.com", token_url=TOKEN_URL, session=session) as client,
         pytest.raises(AuthenticationError) as info,
     ):
-        client.get(client.interactions_url("c", "p"), {"culture": "nl"}, window="w", page=1)
+        client.send(client.interactions_url("c", "p"), {"culture": "nl"}, window="w", page=1)
     text = "".join(traceback.format_exception(info.value))
     assert TOKEN not in text
     assert "cannot be sent in an HTTP header" in str(info.value)
@@ -318,7 +318,7 @@ def test_repr_and_logs_never_show_secret_or_token(clock: Clock, caplog: pytest.L
     caplog.set_level(logging.DEBUG)
     with Client("cid", SECRET, base_url="https://api.example.com", token_url=TOKEN_URL, session=session) as client:
         with pytest.raises(InvalidRequestError) as info:
-            client.get(client.interactions_url("c", "p"), {"culture": "nl"}, window="w", page=1)
+            client.send(client.interactions_url("c", "p"), {"culture": "nl"}, window="w", page=1)
         texts = [repr(client), repr(client.auth), str(client.auth), str(info.value), repr(info.value), caplog.text]
     assert "bad request, you sent ***" in str(info.value)
     assert "GET /c/projects/p/interactions -> 400" in caplog.text
@@ -427,11 +427,11 @@ def test_error_statuses_map_to_the_error_tree() -> None:
     session, _ = session_with(handler)
     with Client("cid", SECRET, base_url="https://api.example.com", token_url=TOKEN_URL, session=session) as client:
         with pytest.raises(InvalidRequestError) as bad:
-            client.get("https://api.example.com/bad", {}, window="W", page=3)
+            client.send("https://api.example.com/bad", {}, window="W", page=3)
         with pytest.raises(PermissionDeniedError):
-            client.get("https://api.example.com/forbidden", {}, window="W", page=1)
+            client.send("https://api.example.com/forbidden", {}, window="W", page=1)
         with pytest.raises(Exception, match="HTTP 404") as html:
-            client.get("https://api.example.com/html", {}, window="W", page=1)
+            client.send("https://api.example.com/html", {}, window="W", page=1)
     assert bad.value.message == "End date cannot be earlier than start date."
     assert (bad.value.window, bad.value.page, bad.value.attempts) == ("W", 3, 1)
     assert "Not found" in str(html.value)
