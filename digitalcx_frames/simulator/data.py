@@ -17,13 +17,18 @@ True
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
 import json
+import operator
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
+
+import numpy as np
 
 from digitalcx_frames.flags import API_NAMES
 from digitalcx_frames.schema import API_COLUMN_NAMES
@@ -744,6 +749,146 @@ def _late_sessions(day: date, *, seed: int, stream: str, rows_per_day: int, cult
     return gen.raw
 
 
+VECTORISE_FROM: Final = 20_000
+"""From this many ``rows_per_day`` the day's sessions are drawn vectorised (see :func:`generate_day`)."""
+_TEMPLATE_SESSIONS: Final = 4096
+_CONVERSATION: Final = re.compile(r"conv-[0-9a-f]{12}")
+_STAMP: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+
+
+@dataclass(frozen=True, slots=True)
+class _Library:
+    """Whole sessions generated once per stream, each row relative to its session's start."""
+
+    starts: np.ndarray  # first row of each session
+    lengths: np.ndarray  # rows of each session
+    interactions: np.ndarray  # distinct interactions of each session
+    offsets: np.ndarray  # per row: milliseconds after the session's start
+    durations: np.ndarray  # per row: TimestampEnd - TimestampStart
+    local: list[int]  # per row: its interaction, numbered within the session
+    origin: list[int]  # per row: the interaction it follows (-1: none)
+    rows: list[_Raw]  # per row: the template row (its uuids, conversation id and stamp are replaced)
+    conversation: list[str]  # per row: the template conversation id in OutputMetadata ("" none)
+    stamp: list[str]  # per row: the template CURRENT_DATETIME in OutputMetadata ("" none)
+
+
+@functools.lru_cache(maxsize=16)
+def _library(seed: int, stream: str, culture: str, unknown_type_rate: float) -> _Library:
+    gen = _Sessions(random.Random(f"digitalcx-simulator:{seed}:{stream}:templates"), culture, unknown_type_rate)
+    starts, lengths, interactions = [], [], []
+    local: list[int] = []
+    origin: list[int] = []
+    for _ in range(_TEMPLATE_SESSIONS):
+        first = len(gen.raw)
+        gen.session(_DAY_MS, 100 * _DAY_MS)
+        if len(gen.raw) == first:
+            continue
+        numbers: dict[object, int] = {}
+        for item in gen.raw[first:]:
+            values = item[2]
+            local.append(numbers.setdefault(values[1], len(numbers)))
+            origin.append(numbers.get(values[2], -1) if values[2] else -1)
+        starts.append(first)
+        lengths.append(len(gen.raw) - first)
+        interactions.append(len(numbers))
+    metadata = COL["OutputMetadata"]
+    conversation, stamp = [], []
+    for item in gen.raw:
+        text = str(item[2][metadata])
+        found = _CONVERSATION.search(text)
+        conversation.append(found.group() if found else "")
+        found = _STAMP.search(text)
+        stamp.append(found.group() if found else "")
+    begin, end = COL["TimestampStart"], COL["TimestampEnd"]
+    return _Library(
+        np.array(starts, dtype=np.int64),
+        np.array(lengths, dtype=np.int64),
+        np.array(interactions, dtype=np.int64),
+        np.array([item[0] - _DAY_MS for item in gen.raw], dtype=np.int64),
+        np.array([int(item[2][end]) - int(item[2][begin]) for item in gen.raw], dtype=np.int64),  # type: ignore[call-overload]
+        local,
+        origin,
+        gen.raw,
+        conversation,
+        stamp,
+    )
+
+
+def _uuids(generator: np.random.Generator, count: int) -> list[str]:
+    raw = generator.bytes(16 * count).hex()
+    return [
+        f"{raw[i : i + 8]}-{raw[i + 8 : i + 12]}-4{raw[i + 13 : i + 16]}-a{raw[i + 17 : i + 20]}-{raw[i + 20 : i + 32]}"
+        for i in range(0, 32 * count, 32)
+    ]
+
+
+def _vectorised_sessions(
+    key: str, library: _Library, target: int, day_ms: int, hour_cum: tuple[float, ...]
+) -> list[_Raw]:
+    """``target`` rows of whole sessions drawn from ``library``, placed in the day by ``hour_cum``.
+
+    The sessions are the library's, so every rule of a session holds (feedback rates the
+    answer before it, dialogs walk their nodes ...); what is drawn per day with numpy is which
+    sessions, when they start, and fresh uuids and conversation ids. As in the row-by-row
+    generator, rows at or after midnight are not generated and the last session is cut at
+    ``target`` rows.
+    """
+    generator = np.random.default_rng(int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "little"))
+    end_ms = day_ms + _DAY_MS
+    cum = np.array(hour_cum, dtype=np.float64)
+    mean = float(library.lengths.mean())
+    picks_parts, starts_parts, kept_rows = [], [], 0
+    while kept_rows < target:
+        count = int((target - kept_rows) / mean * 1.2) + 8
+        picks = generator.integers(0, len(library.lengths), count)
+        hours = np.searchsorted(cum, generator.random(count) * cum[-1], side="right")
+        starts = day_ms + np.minimum(hours, 23) * 3_600_000 + generator.integers(0, 3_600_000, count)
+        lengths = library.lengths[picks]
+        index = np.repeat(library.starts[picks] - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+        kept_rows += int((np.repeat(starts, lengths) + library.offsets[index] < end_ms).sum())
+        picks_parts.append(picks)
+        starts_parts.append(starts)
+    picks = np.concatenate(picks_parts)
+    starts = np.concatenate(starts_parts)
+    lengths = library.lengths[picks]
+    session_of = np.repeat(np.arange(len(picks)), lengths)
+    index = np.repeat(library.starts[picks] - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+    stamps = np.repeat(starts, lengths) + library.offsets[index]
+    keep = np.flatnonzero(stamps < end_ms)[:target]
+    index, stamps, session_of = index[keep], stamps[keep], session_of[keep]
+    used = int(session_of[-1]) + 1 if len(keep) else 0
+    interactions = library.interactions[picks[:used]]
+    first_interaction = (np.cumsum(interactions) - interactions).tolist()
+    sessions = _uuids(generator, used)
+    conversations = [f"conv-{value:012x}" for value in generator.integers(0, 1 << 48, used).tolist()]
+    uuids = _uuids(generator, int(interactions.sum()))
+    ends = (stamps + library.durations[index]).tolist()
+    metadata, feedback = COL["OutputMetadata"], COL["FeedbackInfo"]
+    out: list[_Raw] = []
+    for seq, (row, ts, end, number) in enumerate(
+        zip(index.tolist(), stamps.tolist(), ends, session_of.tolist(), strict=True)
+    ):
+        template = library.rows[row]
+        values = list(template[2])
+        base = first_interaction[number]
+        values[1] = uuids[base + library.local[row]]
+        origin = library.origin[row]
+        if origin >= 0:
+            values[2] = uuids[base + origin]
+            info = values[feedback]
+            if info:
+                values[feedback] = str(info).replace(str(template[2][2]), values[2])
+        values[3] = sessions[number]
+        values[5], values[6] = ts, end
+        if library.conversation[row]:
+            text = str(values[metadata]).replace(library.conversation[row], conversations[number])
+            if library.stamp[row]:
+                text = text.replace(library.stamp[row], iso_ms(ts))
+            values[metadata] = text
+        out.append((ts, seq, values, template[3], template[4], template[5], template[6]))
+    return out
+
+
 def generate_day(
     day: date,
     *,
@@ -756,6 +901,7 @@ def generate_day(
     traffic: str = "flat",
     time_zone: str = "Europe/Amsterdam",
     malformed_rate: float = 0.0,
+    vectorised: bool | None = None,
 ) -> Day:
     """Generate the rows of one UTC day, exactly ``rows_per_day`` of them, sorted.
 
@@ -784,6 +930,11 @@ def generate_day(
     malformed_rate
         Share of rows with one JSON-text value cut short (no longer valid JSON), chosen by a
         generator of its own, so that the other values are those of ``malformed_rate=0``.
+    vectorised
+        Draw the day's sessions with numpy from a library of 4,096 whole sessions generated
+        once per stream (same rules, fresh uuids, conversation ids and start times), about ten
+        times faster; ``None`` (default): from :data:`VECTORISE_FROM` rows a day. Sessions
+        that cross midnight are generated row by row either way.
 
     Examples
     --------
@@ -804,15 +955,19 @@ def generate_day(
     volume, spike = day_volume(day, seed=seed, stream=stream, rows_per_day=rows_per_day, traffic=traffic)
     del carried[volume:]
     hour_cum = _hour_cum(day, time_zone, spike)
-    gen = _Sessions(rng, culture, unknown_type_rate)
     target = volume - len(carried)
-    while len(gen.raw) < target:
-        hour = rng.choices(_HOURS, cum_weights=hour_cum)[0]
-        gen.session(day_ms + hour * 3_600_000 + rng.randrange(3_600_000), end_ms)
-    raw = gen.raw
-    del raw[target:]
+    if vectorised or (vectorised is None and rows_per_day >= VECTORISE_FROM):
+        library = _library(seed, stream, culture, unknown_type_rate)
+        raw = _vectorised_sessions(f"digitalcx-simulator:{key}", library, target, day_ms, hour_cum)
+    else:
+        gen = _Sessions(rng, culture, unknown_type_rate)
+        while len(gen.raw) < target:
+            hour = rng.choices(_HOURS, cum_weights=hour_cum)[0]
+            gen.session(day_ms + hour * 3_600_000 + rng.randrange(3_600_000), end_ms)
+        raw = gen.raw
+        del raw[target:]
     raw.extend((ts, len(raw) + i, *rest) for i, (ts, _, *rest) in enumerate(carried))  # type: ignore[misc]
-    raw.sort(key=lambda item: (item[0], item[1]))
+    raw.sort(key=operator.itemgetter(0, 1))
     if malformed_rate:
         bad = random.Random(f"digitalcx-simulator:{key}:malformed")
         for item in raw:
@@ -828,7 +983,7 @@ def generate_day(
     base = 5_000_000_000 + (day_index * count + index) * 1_000_000  # ~5.3e9 in 2025, like the live service
     out = Day(day, [], [], [], [], [], [], [])
     for rank, (ts, _, values, combo, active, names, main) in enumerate(raw):
-        values[0] = base + rank * 2 + rng.randint(0, 1)
+        values[0] = base + rank * 2 + rng.getrandbits(1)
         out.rows.append(tuple(values))
         out.ts.append(ts)
         out.combo.append(combo)

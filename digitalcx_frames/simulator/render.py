@@ -19,10 +19,13 @@ Examples
 from __future__ import annotations
 
 import json
+import re
 from typing import Final
 
+import polars as pl
+
 from digitalcx_frames.schema import API_COLUMN_NAMES
-from digitalcx_frames.simulator.data import COL, Day, iso_ms
+from digitalcx_frames.simulator.data import COL, VECTORISE_FROM, Day, iso_ms
 
 __all__ = ["csv_field", "csv_header", "csv_lines", "extra_value", "full_lines", "json_objects", "key_name"]
 
@@ -75,11 +78,55 @@ def csv_lines(day: Day, delimiter: str) -> tuple[list[bytes], list[bytes], list[
     """``(heads, tails_without_user_info, tails_with_user_info)`` of every row, cached on the day.
 
     A row's line is ``heads[i] + tails[i]``; heads end with the delimiter, tails with CRLF.
+    Days of :data:`~digitalcx_frames.simulator.data.VECTORISE_FROM` rows or more are rendered
+    column by column with Polars (the same bytes, several times faster), smaller ones row by row.
     """
     key = ("csv", delimiter)
     cached = day.cache.get(key)
     if cached is not None:
         return cached  # type: ignore[return-value]
+    result = _csv_lines_polars(day, delimiter) if len(day.rows) >= VECTORISE_FROM else _csv_lines_rows(day, delimiter)
+    day.cache[key] = result
+    return result
+
+
+def _csv_lines_polars(day: Day, delimiter: str) -> tuple[list[bytes], list[bytes], list[bytes]]:
+    columns = list(zip(*day.rows, strict=True)) if day.rows else [() for _ in API_COLUMN_NAMES]
+    special = "[" + re.escape(delimiter) + '"\r\n]'
+    texts: list[pl.Series] = []
+    start, end = _TS
+    for i, values in enumerate(columns):
+        if i == 0:
+            series = pl.Series(values, dtype=pl.Int64).cast(pl.String)
+        elif i == _BOOL:
+            series = pl.Series(values, dtype=pl.Boolean).replace_strict(
+                {True: "True", False: "False"}, return_dtype=pl.String
+            )
+        elif i in (start, end):
+            series = pl.from_epoch(pl.Series(values, dtype=pl.Int64), "ms").dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+        elif i == _QUALITY:
+            series = pl.Series(values, dtype=pl.Float64).cast(pl.String).fill_null("")
+        else:
+            series = pl.Series(values, dtype=pl.String)
+        texts.append(series.alias(str(i)))
+    frame = pl.DataFrame(texts)
+    quoted = [
+        pl.when(pl.col(c).str.contains(special))
+        .then(pl.lit('"') + pl.col(c).str.replace_all('"', '""', literal=True) + pl.lit('"'))
+        .otherwise(pl.col(c))
+        for c in frame.columns
+    ]
+    lines = frame.select(
+        head=pl.concat_str(quoted[:_SENSITIVE], separator=delimiter) + pl.lit(delimiter),
+        tail=pl.concat_str(quoted[_SENSITIVE:], separator=delimiter) + pl.lit("\r\n"),
+    )
+    heads = [text.encode() for text in lines["head"].to_list()]
+    with_info = [text.encode() for text in lines["tail"].to_list()]
+    empty = (delimiter + "\r\n").encode()
+    return heads, [empty] * len(heads), with_info
+
+
+def _csv_lines_rows(day: Day, delimiter: str) -> tuple[list[bytes], list[bytes], list[bytes]]:
     heads: list[bytes] = []
     with_info: list[bytes] = []
     empty = (delimiter + "\r\n").encode()
@@ -98,9 +145,7 @@ def csv_lines(day: Day, delimiter: str) -> tuple[list[bytes], list[bytes], list[
         ]
         heads.append((delimiter.join(fields[:_SENSITIVE]) + delimiter).encode())
         with_info.append((delimiter.join(fields[_SENSITIVE:]) + "\r\n").encode())
-    result = (heads, [empty] * len(heads), with_info)
-    day.cache[key] = result
-    return result
+    return heads, [empty] * len(heads), with_info
 
 
 def full_lines(day: Day, delimiter: str, *, user_info: bool) -> list[bytes]:

@@ -16,9 +16,15 @@ from digitalcx_frames.simulator.data import COL, Day, generate_day, row_dict
 DAY = date(2026, 11, 2)
 
 
+@pytest.fixture(scope="module", params=[False, True], ids=["row-by-row", "vectorised"])
+def vectorised(request: pytest.FixtureRequest) -> bool:
+    """Both generators: sessions row by row, and drawn vectorised from a session library."""
+    return bool(request.param)
+
+
 @pytest.fixture(scope="module")
-def day() -> Day:
-    return generate_day(DAY, seed=11, rows_per_day=3000, culture="nl")
+def day(vectorised: bool) -> Day:
+    return generate_day(DAY, seed=11, rows_per_day=3000, culture="nl", vectorised=vectorised)
 
 
 @pytest.fixture(scope="module")
@@ -38,12 +44,12 @@ def test_exact_count_sorted_and_unique_log_ids(rows: list[dict[str, object]]) ->
     assert all(r["TimestampEnd"] >= r["TimestampStart"] for r in rows)  # type: ignore[operator]
 
 
-def test_deterministic_per_seed_and_day(day: Day) -> None:
-    again = generate_day(DAY, seed=11, rows_per_day=3000, culture="nl")
+def test_deterministic_per_seed_and_day(day: Day, vectorised: bool) -> None:
+    again = generate_day(DAY, seed=11, rows_per_day=3000, culture="nl", vectorised=vectorised)
     assert again.rows == day.rows
-    other = generate_day(DAY, seed=12, rows_per_day=3000, culture="nl")
+    other = generate_day(DAY, seed=12, rows_per_day=3000, culture="nl", vectorised=vectorised)
     assert other.rows != day.rows
-    next_day = generate_day(DAY + timedelta(days=1), seed=11, rows_per_day=3000, culture="nl")
+    next_day = generate_day(DAY + timedelta(days=1), seed=11, rows_per_day=3000, culture="nl", vectorised=vectorised)
     assert min(int(next_day.rows[i][0]) for i in range(10)) > max(int(r[0]) for r in day.rows)  # type: ignore[call-overload]
 
 
@@ -78,10 +84,12 @@ def test_sessions_follow_the_rules(rows: list[dict[str, object]]) -> None:
     assert 0 < inactive < len(sessions)
 
 
-def test_feedback_and_link_clicks_point_at_their_origin(rows: list[dict[str, object]]) -> None:
+def test_feedback_and_link_clicks_point_at_their_origin(rows: list[dict[str, object]], vectorised: bool) -> None:
     earlier = [
         row_dict(before, i)
-        for before in [generate_day(DAY - timedelta(days=1), seed=11, rows_per_day=3000, culture="nl")]
+        for before in [
+            generate_day(DAY - timedelta(days=1), seed=11, rows_per_day=3000, culture="nl", vectorised=vectorised)
+        ]
         for i in range(len(before.rows))
     ]
     uuids = {r["InteractionUuid"] for r in earlier + rows}  # a session may cross midnight
@@ -151,3 +159,26 @@ def test_unknown_type_names_when_asked() -> None:
     assert any("Smalltalk" in names for names in odd.names)
     assert any(row[COL["MainInteractionType"]] == "Smalltalk" for row in odd.rows)
     assert isinstance(row_dict(odd, 0)["TimestampStart"], datetime)
+
+
+def test_vectorised_days_reuse_sessions_with_fresh_ids() -> None:
+    days = [
+        generate_day(DAY + timedelta(days=n), seed=11, rows_per_day=3000, culture="nl", vectorised=True) for n in (0, 1)
+    ]
+    rows = [row_dict(d, i) for d in days for i in range(len(d.rows))]
+    sessions = {r["SessionUuid"] for r in rows}
+    by_session: dict[object, set[object]] = defaultdict(set)
+    for r in rows:
+        for pair in json.loads(str(r["OutputMetadata"]) or "[]"):
+            values = {str(k).lower(): v for k, v in pair.items()}
+            if values["key"] == "conversation_id":
+                by_session[r["SessionUuid"]].add(values["value"])
+            if values["key"] == "CURRENT_DATETIME":
+                assert values["value"] == r["TimestampStart"].isoformat(timespec="milliseconds").replace("+00:00", "Z")  # type: ignore[attr-defined]
+    assert all(len(ids) == 1 for ids in by_session.values())  # one conversation per session
+    conversations = [next(iter(ids)) for ids in by_session.values()]
+    assert len(set(conversations)) == len(conversations)  # and never shared
+    owners: dict[object, object] = {}
+    for r in rows:  # an interaction belongs to one session, even when its template is drawn twice
+        assert owners.setdefault(r["InteractionUuid"], r["SessionUuid"]) == r["SessionUuid"]
+    assert len(sessions) > 500

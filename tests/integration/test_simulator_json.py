@@ -16,7 +16,15 @@ import pytest
 
 from digitalcx_frames.schema import API_COLUMN_NAMES
 from digitalcx_frames.simulator import Simulator
-from digitalcx_frames.simulator.data import CAMPAIGN_RATE, JSON_COLUMNS, day_volume, generate_day, row_dict
+from digitalcx_frames.simulator.data import (
+    CAMPAIGN_RATE,
+    JSON_COLUMNS,
+    VECTORISE_FROM,
+    day_volume,
+    generate_day,
+    row_dict,
+)
+from digitalcx_frames.simulator.render import _csv_lines_polars, _csv_lines_rows
 from tests.conftest import SimAPI
 from tests.integration.test_simulator_contract import parse_csv
 
@@ -38,9 +46,9 @@ def decoded(row: Row, column: str) -> object:
     return lower_keys(json.loads(text)) if text else None
 
 
-@pytest.fixture(scope="module")
-def rows() -> list[Row]:
-    with Simulator(rows_per_day=3000, today=TODAY, seed=21) as sim:
+@pytest.fixture(scope="module", params=[3000, VECTORISE_FROM], ids=["row-by-row", "vectorised"])
+def rows(request: pytest.FixtureRequest) -> list[Row]:
+    with Simulator(rows_per_day=request.param, today=TODAY, seed=21) as sim:
         api = SimAPI(sim)
         reply = api.get({"includeUserInfo": "true"})
         as_json = api.get({"includeUserInfo": "true"}, headers={"Accept": "application/json"}).json()
@@ -254,3 +262,9 @@ def test_weekdays_have_office_hours_weekends_evenings() -> None:
     wednesday, sunday = date(2026, 11, 11), date(2026, 11, 15)
     assert share(wednesday, range(7, 10)) > 1.5 * share(sunday, range(7, 10))  # the morning rush
     assert share(sunday, range(19, 23)) > 1.5 * share(wednesday, range(19, 23))  # weekend evenings
+
+
+@pytest.mark.parametrize("delimiter", [",", "|"])
+def test_the_vectorised_renderer_writes_the_same_bytes(delimiter: str) -> None:
+    day = generate_day(date(2026, 11, 12), seed=8, rows_per_day=4000, culture="nl", malformed_rate=0.01)
+    assert _csv_lines_polars(day, delimiter) == _csv_lines_rows(day, delimiter)
