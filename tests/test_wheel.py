@@ -167,3 +167,11 @@ def test_the_installed_wheel_reads_from_its_simulator(release: Release) -> None:
     rows, location = out.split()
     assert int(rows) > 0
     assert Path(location).is_relative_to(release.bin.parent)
+
+
+def test_the_changelog_has_an_entry_for_this_version() -> None:
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert "Keep a Changelog" in changelog
+    headings = re.findall(r"(?m)^## \[?(\d+\.\d+\.\d+)\]?", changelog)
+    assert digitalcx_frames.__version__ in headings
+    assert headings == sorted(headings, key=lambda v: tuple(map(int, v.split("."))), reverse=True)
