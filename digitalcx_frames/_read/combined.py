@@ -182,14 +182,14 @@ def archived_read(
         if source == "archive":
             parts.append(_scan_days(archive, days, query, schema))
             continue
-        low = max(query.start, _midnight(days[0]))
-        high = min(query.end, _midnight(days[-1]) + _DAY)
-        part = _conform(live(replace(query, start=low, end=high)), schema)
-        neighbours = [d for d in (days[0] - _DAY, days[-1] + _DAY) if d in archive.days and _touches(query, d)]
-        if neighbours:  # a row both hold is kept once: the archived copy
-            keys = pl.concat([_scan_days(archive, [d], query, schema).select("log_id") for d in neighbours])
-            part = part.join(keys, on="log_id", how="anti", maintain_order="left")
-        parts.append(part)
+        for piece, neighbours in _live_pieces(archive, days):
+            low = max(query.start, _midnight(piece[0]))
+            high = min(query.end, _midnight(piece[-1]) + _DAY)
+            part = _conform(live(replace(query, start=low, end=high)), schema)
+            if neighbours:  # a row both hold is kept once: the archived copy
+                keys = pl.concat([_scan_days(archive, [d], query, schema).select("log_id") for d in neighbours])
+                part = part.join(keys, on="log_id", how="anti", maintain_order="left")
+            parts.append(part)
     if not parts:  # pragma: no cover - a query's range is never empty
         return schema.to_frame().lazy()
     return parts[0] if len(parts) == 1 else pl.concat(parts, how="vertical")
@@ -374,10 +374,6 @@ def _touched_days(query: Query) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def _touches(query: Query, day: date) -> bool:
-    return query.start < _midnight(day) + _DAY and _midnight(day) < query.end
-
-
 def _plan(archive: _Archive, query: Query, clock: datetime) -> list[tuple[str, list[date]]]:
     """Runs of consecutive days, each ``("archive", days)`` or ``("live", days)``, in order."""
     floor = earliest_start(clock).date()
@@ -400,6 +396,25 @@ def _plan(archive: _Archive, query: Query, clock: datetime) -> list[tuple[str, l
             "from portal exports with sync_archive(..., exports=...)"
         )
     return runs
+
+
+def _live_pieces(archive: _Archive, days: list[date]) -> list[tuple[list[date], list[date]]]:
+    """A run of days to fetch as pieces, each with the archived days next to it to de-duplicate against.
+
+    Only a fetched day next to an archived one can share a row with it (a row at the days'
+    edge), so only that day is joined against the archived day's ``log_id``: the rest of the
+    run stays a plain scan, where ``head`` stops early.
+    """
+    before = [days[0] - _DAY] if days[0] - _DAY in archive.days else []
+    after = [days[-1] + _DAY] if days[-1] + _DAY in archive.days else []
+    if len(days) == 1:
+        return [(days, before + after)]
+    middle = days[1 if before else 0 : -1 if after else None]
+    return [
+        *([([days[0]], before)] if before else []),
+        *([(middle, [])] if middle else []),
+        *([([days[-1]], after)] if after else []),
+    ]
 
 
 def _spans(days: Iterable[date]) -> str:

@@ -121,7 +121,11 @@ def test_equals_a_plain_api_read_of_the_same_range(sim: Simulator, tmp_path: Pat
     assert frame.schema == polars_schema()  # exactly the reader's schema: no partition columns
     assert_frame_equal(frame, expected)  # rows, order and dtypes
     assert frame.filter(~pl.col("timestamp_start").is_between(start, end, closed="left")).is_empty()
-    assert live.asked == [(midnight(date(2026, 11, 15)), end)]
+    # the day next to the archive on its own (joined against it for shared rows), then the rest
+    assert live.asked == [
+        (midnight(date(2026, 11, 15)), midnight(date(2026, 11, 16))),
+        (midnight(date(2026, 11, 16)), end),
+    ]
 
 
 def test_the_api_is_asked_only_for_the_days_not_archived(sim: Simulator, tmp_path: Path) -> None:
@@ -164,6 +168,20 @@ def test_a_time_filter_on_archived_days_reaches_no_live_day(sim: Simulator, tmp_
     assert requested_days(sim) == {date(2026, 11, 19)}
     assert late.height > 0
     assert late.filter(pl.col("timestamp_start") < datetime(2026, 11, 19, tzinfo=UTC)).is_empty()
+
+
+@pytest.mark.parametrize("first", [date(2026, 11, 12), date(2026, 11, 8)], ids=["archived-first", "fetched-first"])
+def test_head_stops_as_early_as_a_plain_read(sim: Simulator, tmp_path: Path, first: date) -> None:
+    sync(tmp_path, sim, date(2026, 11, 12), date(2026, 11, 14))
+    query = query_of(sim, first, date(2026, 11, 20))
+    lf = archived_read(tmp_path, query, live=Live(sim), now=SIM_NOW)
+    sim.clear_log()
+    head = lf.head(5).collect()
+    combined = len(sim.interaction_requests)
+    sim.clear_log()
+    expected = plain(sim, query).head(5).collect()
+    assert_frame_equal(head, expected)
+    assert combined == (0 if first == date(2026, 11, 12) else len(sim.interaction_requests))
 
 
 def test_pandas_path_equals_the_pandas_backend(sim: Simulator, tmp_path: Path) -> None:
