@@ -260,18 +260,27 @@ def _arm(conn: Any) -> None:
 
 
 def _release(pool: HTTPConnectionPool, conn: Any) -> None:
-    """Stop watching ``conn`` and make room for it: the pool grows to the peak number in use."""
+    """Stop watching ``conn`` and put it back; a full pool grows instead of discarding it.
+
+    urllib3 closes a connection that comes back to a full pool and logs "Connection pool is
+    full"; with ``max_workers`` windows each holding a page and a prefetched page, more
+    connections are in use at once than any fixed size. Growing under the queue's own lock
+    (what ``Queue.put`` does, without its ``Full``) keeps exactly the peak number in use.
+    """
     if isinstance(conn, _WatchedConnection) and conn.watch is not None:
         conn.watch.done = True
         conn.watch = None
     queue = pool.pool
-    if conn is not None and queue is not None:
-        with queue.mutex:
-            if queue.maxsize > 0 and queue._qsize() + _POOL_SLACK >= queue.maxsize:
-                queue.maxsize += 2 * _POOL_SLACK
-
-
-_POOL_SLACK = 4
+    if queue is None:  # the pool was closed meanwhile
+        if conn is not None:
+            conn.close()
+        return
+    with queue.mutex:
+        if queue.maxsize > 0 and queue._qsize() >= queue.maxsize:
+            queue.maxsize = queue._qsize() + 1
+        queue._put(conn)
+        queue.unfinished_tasks += 1
+        queue.not_empty.notify()
 
 
 class _HTTPPool(HTTPConnectionPool):
@@ -283,7 +292,6 @@ class _HTTPPool(HTTPConnectionPool):
 
     def _put_conn(self, conn: Any) -> None:
         _release(self, conn)
-        super()._put_conn(conn)
 
 
 class _HTTPSPool(HTTPSConnectionPool):
@@ -295,7 +303,6 @@ class _HTTPSPool(HTTPSConnectionPool):
 
     def _put_conn(self, conn: Any) -> None:
         _release(self, conn)
-        super()._put_conn(conn)
 
 
 class _Adapter(HTTPAdapter):

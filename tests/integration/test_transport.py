@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
 
 from digitalcx_frames._http.transport import Client, Reply
 from digitalcx_frames.errors import (
@@ -246,9 +247,21 @@ def test_many_workers_never_overflow_the_connection_pool(sim: Simulator, caplog:
     with Client(**sim.connection) as client:
         url = client.interactions_url(sim.customer_key, sim.project_key)
         client.auth.token()
-        with ThreadPoolExecutor(max_workers=held) as pool:
-            replies = list(pool.map(lambda _: client.send(url, params(sim), window=WINDOW, page=1), range(held)))
+        with ThreadPoolExecutor(max_workers=held) as threads:
+            replies = list(threads.map(lambda _: client.send(url, params(sim), window=WINDOW, page=1), range(held)))
         for reply in replies:
             body_of(reply.response)
         assert all(reply.attempts == 1 for reply in replies)
+        adapter = client.session.get_adapter(client.base_url)
+        assert isinstance(adapter, HTTPAdapter)
+        pool = adapter.poolmanager.connection_from_url(client.base_url)
+        assert pool.pool is not None
+        assert pool.pool.maxsize - pool.pool.qsize() == 0, "every connection came back"
+        opened = pool.num_connections
+        assert opened <= held + 1  # never more than were in use at once (+ the token's)
+        with ThreadPoolExecutor(max_workers=held) as threads:
+            again = list(threads.map(lambda _: client.send(url, params(sim), window=WINDOW, page=1), range(held)))
+        for reply in again:
+            body_of(reply.response)
+        assert pool.num_connections <= opened + 2, "the second burst reused the kept connections"
     assert "Connection pool is full" not in caplog.text
