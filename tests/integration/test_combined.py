@@ -6,6 +6,7 @@ The archive is built with ``sync_archive`` on the test's simulator; ``live`` is 
 
 from __future__ import annotations
 
+import inspect
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ from digitalcx_frames._read.combined import archived_pandas, archived_read, buil
 from digitalcx_frames._read.query import Query
 from digitalcx_frames.schema import polars_schema
 from digitalcx_frames.simulator import Simulator
-from tests.conftest import SIM_NOW, make_client
+from tests.conftest import SIM_NOW, make_client, read_sim
 
 pytestmark = pytest.mark.filterwarnings("error::digitalcx_frames.DataWarning")
 
@@ -371,3 +372,51 @@ def test_build_archived_query_keeps_every_other_check(sim: Simulator) -> None:
     query = query_of(sim, date(2026, 5, 1), date(2026, 5, 2), interaction_types="QA")
     assert (query.start, query.end) == (midnight(date(2026, 5, 1)), midnight(date(2026, 5, 2)))
     assert query.interaction_types == dcx.InteractionType.coerce("QA")
+
+
+# -- the public path: read_interactions(..., archive=ROOT) ----------------------------------------
+
+wired = pytest.mark.skipif(
+    "archive" not in inspect.signature(dcx.read_interactions).parameters,
+    reason="read_interactions(archive=) is the integrator's to wire (report of issue 17 item 3)",
+)
+
+
+@wired
+def test_read_interactions_with_archive_reaches_past_90_days(sim: Simulator, tmp_path: Path, backend: str) -> None:
+    sync(tmp_path, sim, date(2026, 11, 10), date(2026, 11, 14))
+    expected = read_sim(sim, start=date(2026, 11, 10), end=date(2026, 11, 18), backend=backend)
+    if backend == "polars":
+        expected = expected.collect()  # while the API still serves every day
+    sim.today = LATER.date()
+    sim.clear_log()
+    got = read_sim(sim, start=date(2026, 11, 10), end=date(2026, 11, 18), backend=backend, now=LATER, archive=tmp_path)
+    if backend == "polars":
+        assert sim.interaction_requests == []
+        assert_frame_equal(got.collect(), expected)
+    else:
+        assert got.equals(expected)
+    assert requested_days(sim) == span(date(2026, 11, 15), date(2026, 11, 17))
+
+
+@wired
+def test_read_interactions_with_a_missing_archive_root(sim: Simulator, tmp_path: Path) -> None:
+    with pytest.raises(dcx.ConfigurationError, match="does not exist"):
+        read_sim(sim, archive=tmp_path / "nope")
+    assert sim.interaction_requests == []
+
+
+@wired
+def test_read_interactions_with_archive_uses_the_cache_for_fetched_days(sim: Simulator, tmp_path: Path) -> None:
+    sync(tmp_path / "a", sim, date(2026, 11, 14), date(2026, 11, 15))
+    options = {
+        "start": date(2026, 11, 14),
+        "end": date(2026, 11, 18),
+        "archive": tmp_path / "a",
+        "cache": tmp_path / "c",
+    }
+    first = read_sim(sim, **options).collect()
+    sim.clear_log()
+    again = read_sim(sim, **options).collect()
+    assert sim.interaction_requests == []
+    assert_frame_equal(first, again)
