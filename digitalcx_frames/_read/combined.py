@@ -94,7 +94,7 @@ def build_archived_query(
 
 @dataclass(frozen=True, slots=True)
 class _Archive:
-    """What one project's archive holds: its folder, the days whose files are sound, and its query."""
+    """One project's archive: its folder, the days of the read it holds sound, and its query."""
 
     folder: Path
     days: frozenset[date]
@@ -123,8 +123,9 @@ def archived_read(
         The read (from :func:`build_archived_query`: its start may be older than 90 days).
     live
         ``live(sub_query)`` returns the normal lazy read of ``sub_query`` (the same query
-        with ``start``/``end`` narrowed to the days the archive lacks); called once per run
-        of consecutive such days, and only for them; nothing it returns is collected here.
+        with ``start``/``end`` narrowed to the days the archive lacks); called for runs of
+        consecutive such days (a day next to an archived day on its own, to be compared
+        with it), and only for them; nothing it returns is collected here.
     now
         The clock for the API's 90-day window (default: the current time); tests inject it.
     extra_columns
