@@ -23,7 +23,7 @@ from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit
 
 from digitalcx_frames.simulator.data import Day
-from digitalcx_frames.simulator.render import csv_header, csv_lines, extra_value, full_lines, json_objects
+from digitalcx_frames.simulator.render import csv_header, extra_value, full_lines, json_objects
 from digitalcx_frames.simulator.server import (
     RESOURCE,
     TENANT,
@@ -383,7 +383,7 @@ def _csv_body(page: list[tuple[Day, int]], config: Config, user_info: bool, faul
         if fault == "extra_field":
             line = line[:-2] + sep + b"surplus\r\n"
         elif fault == "missing_field":  # the first 26 fields and an empty 27th: one too few
-            line = csv_lines(day, delimiter)[0][index] + b"\r\n"
+            line = full_lines(day, delimiter, user_info=False)[index][: -len(sep) - 2] + b"\r\n"
         else:  # two bytes that are never UTF-8, at the start of InteractionUuid
             line = line.replace(sep, sep + b"\xff\xfe", 1)
         parts[1] = line

@@ -3,10 +3,11 @@
 CSV follows RFC 4180 quoting (a field holding the delimiter, a quote, CR or LF is quoted,
 quotes doubled), lines end in CRLF, booleans are ``True``/``False`` and timestamps
 ``2026-03-25T09:30:22.605Z``. Each row is rendered once per delimiter as two byte strings:
-its first 26 fields and the two sensitive ones, so that ``includeUserInfo`` only swaps the
-tail. JSON bodies are arrays of objects with PascalCase keys; ``AllInteractionTypes`` is the
-same JSON *text* as in the CSV, ``LogId`` a number, ``SessionIsActive`` a JSON boolean,
-``RecognitionQuality`` a number or ``null`` and every other column a string (``""`` when empty).
+the line without user info and the tail of the two sensitive fields, so that
+``includeUserInfo`` only swaps the tail. JSON bodies are arrays of objects with PascalCase
+keys; ``AllInteractionTypes`` is the same JSON *text* as in the CSV, ``LogId`` a number,
+``SessionIsActive`` a JSON boolean, ``RecognitionQuality`` a number or ``null`` and every
+other column a string (``""`` when empty).
 
 Examples
 --------
@@ -75,9 +76,21 @@ def csv_header(delimiter: str, *, case: str = "pascal", bom: bool = False, extra
 
 
 def csv_lines(day: Day, delimiter: str) -> tuple[list[bytes], list[bytes], list[bytes]]:
-    """``(heads, tails_without_user_info, tails_with_user_info)`` of every row, cached on the day.
+    """``(heads, tails_without_user_info, tails_with_user_info)`` of every row.
 
     A row's line is ``heads[i] + tails[i]``; heads end with the delimiter, tails with CRLF.
+    Built from what :func:`full_lines` caches (the heads are not kept: a day holds its lines
+    without user info once, and the user-info tails).
+    """
+    plain, tails = _rendered(day, delimiter)
+    cut = len(delimiter.encode()) + 2
+    empty = (delimiter + "\r\n").encode()
+    return [line[:-cut] for line in plain], [empty] * len(plain), tails
+
+
+def _rendered(day: Day, delimiter: str) -> tuple[list[bytes], list[bytes]]:
+    """``(lines without user info, user-info tails)``, rendered once and cached on the day.
+
     Days of :data:`~digitalcx_frames.simulator.data.VECTORISE_FROM` rows or more are rendered
     column by column with Polars (the same bytes, several times faster), smaller ones row by row.
     """
@@ -90,7 +103,7 @@ def csv_lines(day: Day, delimiter: str) -> tuple[list[bytes], list[bytes], list[
     return result
 
 
-def _csv_lines_polars(day: Day, delimiter: str) -> tuple[list[bytes], list[bytes], list[bytes]]:
+def _csv_lines_polars(day: Day, delimiter: str) -> tuple[list[bytes], list[bytes]]:
     columns = list(zip(*day.rows, strict=True)) if day.rows else [() for _ in API_COLUMN_NAMES]
     special = "[" + re.escape(delimiter) + '"\r\n]'
     texts: list[pl.Series] = []
@@ -117,20 +130,20 @@ def _csv_lines_polars(day: Day, delimiter: str) -> tuple[list[bytes], list[bytes
         for c in frame.columns
     ]
     lines = frame.select(
-        head=pl.concat_str(quoted[:_SENSITIVE], separator=delimiter) + pl.lit(delimiter),
+        plain=pl.concat_str([*quoted[:_SENSITIVE], pl.lit(""), pl.lit("")], separator=delimiter) + pl.lit("\r\n"),
         tail=pl.concat_str(quoted[_SENSITIVE:], separator=delimiter) + pl.lit("\r\n"),
     )
-    heads = [text.encode() for text in lines["head"].to_list()]
-    with_info = [text.encode() for text in lines["tail"].to_list()]
-    empty = (delimiter + "\r\n").encode()
-    return heads, [empty] * len(heads), with_info
+    del frame, texts, columns
+    plain = [text.encode() for text in lines["plain"].to_list()]
+    tails = [text.encode() for text in lines["tail"].to_list()]
+    return plain, tails
 
 
-def _csv_lines_rows(day: Day, delimiter: str) -> tuple[list[bytes], list[bytes], list[bytes]]:
-    heads: list[bytes] = []
-    with_info: list[bytes] = []
-    empty = (delimiter + "\r\n").encode()
+def _csv_lines_rows(day: Day, delimiter: str) -> tuple[list[bytes], list[bytes]]:
+    plain: list[bytes] = []
+    tails: list[bytes] = []
     start, end = _TS
+    suffix = delimiter + delimiter + "\r\n"
     for row in day.rows:
         texts: list[str] = list(row)  # type: ignore[arg-type]
         texts[0] = str(row[0])
@@ -143,19 +156,26 @@ def _csv_lines_rows(day: Day, delimiter: str) -> tuple[list[bytes], list[bytes],
             '"' + t.replace('"', '""') + '"' if (delimiter in t or '"' in t or "\n" in t or "\r" in t) else t
             for t in texts
         ]
-        heads.append((delimiter.join(fields[:_SENSITIVE]) + delimiter).encode())
-        with_info.append((delimiter.join(fields[_SENSITIVE:]) + "\r\n").encode())
-    return heads, [empty] * len(heads), with_info
+        plain.append((delimiter.join(fields[:_SENSITIVE]) + suffix).encode())
+        tails.append((delimiter.join(fields[_SENSITIVE:]) + "\r\n").encode())
+    return plain, tails
 
 
 def full_lines(day: Day, delimiter: str, *, user_info: bool) -> list[bytes]:
-    """Each row as one complete CSV line (CRLF-terminated), cached on the day."""
-    key = ("lines", delimiter, user_info)
+    """Each row as one complete CSV line (CRLF-terminated), cached on the day.
+
+    Without user info these are the rendered lines themselves; with it, each line's two empty
+    last fields are swapped for the user-info tail (built on the first such request).
+    """
+    plain, tails = _rendered(day, delimiter)
+    if not user_info:
+        return plain
+    key = ("lines", delimiter, True)
     cached = day.cache.get(key)
     if cached is not None:
         return cached  # type: ignore[return-value]
-    heads, plain, full = csv_lines(day, delimiter)
-    lines = [head + tail for head, tail in zip(heads, full if user_info else plain, strict=True)]
+    cut = len(delimiter.encode()) + 2
+    lines = [line[:-cut] + tail for line, tail in zip(plain, tails, strict=True)]
     day.cache[key] = lines
     return lines
 
