@@ -44,8 +44,10 @@ Throughput
     other's continuation tokens). ``distributed``'s scheduler holds back root tasks
     beyond about 1.1 per worker thread (``distributed.scheduler.worker-saturation``),
     which can leave a thread idle for a whole day's fetch: for a cluster that mostly
-    reads, set ``dask.config.set({"distributed.scheduler.worker-saturation": float("inf")})``
-    before the cluster (its scheduler) starts. B10 in BENCHMARKS.md measures both.
+    reads, try ``dask.config.set({"distributed.scheduler.worker-saturation": float("inf")})``
+    before the cluster (its scheduler) starts. ``compute()`` brings every row to the
+    calling process, which costs more than the read on a small machine; keep the work on
+    the cluster where you can (aggregate, ``to_parquet``). B10 in BENCHMARKS.md measures it.
 
 Warnings a partition raises (a :class:`~digitalcx_frames.errors.DataWarning` for an
 unknown type name or an undocumented column) are raised where the partition runs: in
