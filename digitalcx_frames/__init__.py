@@ -3,8 +3,9 @@
 The public surface is what ``__all__`` lists, and the public modules
 :mod:`~digitalcx_frames.errors`, :mod:`~digitalcx_frames.flags`, :mod:`~digitalcx_frames.schema`,
 :mod:`~digitalcx_frames.flag_ops`, :mod:`~digitalcx_frames.features` and
-:mod:`~digitalcx_frames.simulator`; everything else (a leading underscore) is private. Importing the package registers the ``.dcx``
-namespace on Polars expressions and series and on pandas series and frames.
+:mod:`~digitalcx_frames.simulator`; everything else (a leading underscore) is private.
+Importing the package registers the ``.dcx`` namespace on Polars expressions and series
+and on pandas series and frames.
 """
 
 from digitalcx_frames import (

@@ -44,7 +44,7 @@ from digitalcx_frames._http.transport import Client
 from digitalcx_frames._read.cache import CLOSED_MARGIN, fingerprint
 from digitalcx_frames._read.export import ExportSource, export_files, read_export_file
 from digitalcx_frames._read.fetch import fetch_days
-from digitalcx_frames._read.query import Instant, Query, _check_key, build_query, earliest_start, to_utc
+from digitalcx_frames._read.query import Instant, Query, build_query, check_key, earliest_start, to_utc
 from digitalcx_frames.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -796,9 +796,9 @@ def scan_archive(root: Root, customer_key: str | None = None, project_key: str |
     (True, 3, ['customer_key', 'project_key', 'date'])
     """
     if customer_key is not None:
-        _check_key(customer_key, "customer_key")
+        check_key(customer_key, "customer_key")
     if project_key is not None:
-        _check_key(project_key, "project_key")
+        check_key(project_key, "project_key")
     full = pl.Schema({**polars_schema(), **PARTITION_SCHEMA})
     if _is_cloud(root):
         return _scan_cloud(os.fspath(root).rstrip("/"), customer_key, project_key, full)

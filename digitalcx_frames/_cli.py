@@ -38,14 +38,15 @@ import polars as pl
 from digitalcx_frames import __version__, _doctor, flag_ops, simulator
 from digitalcx_frames._archive import sync_archive
 from digitalcx_frames._demo import default_output, run_demo
+from digitalcx_frames._files import atomic_write
 from digitalcx_frames._http.transport import ENV_BASE_URL
 from digitalcx_frames._read.cache import ENV_VAR as CACHE_ENV_VAR
-from digitalcx_frames._read.cache import atomic_write, cache_info, cache_root, clear_cache
+from digitalcx_frames._read.cache import cache_info, cache_root, clear_cache
 from digitalcx_frames._read.fetch import ReadReport
 from digitalcx_frames._read.frames import read_interactions
 from digitalcx_frames._read.query import to_utc
 from digitalcx_frames.errors import ConfigurationError, DigitalCXError
-from digitalcx_frames.features._redact import redact
+from digitalcx_frames.features import redact
 from digitalcx_frames.flags import UNKNOWN_BIT
 from digitalcx_frames.schema import COLUMNS
 
@@ -284,6 +285,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="portal CSV download(s) or a glob to import first (repeatable)",
     )
+    sync.add_argument(
+        "--exports-whole-days",
+        action="store_true",
+        help="the exports hold whole days: import every day they cover (default: only days they span whole)",
+    )
     sync.add_argument("-q", "--quiet", action="store_true", help="no progress bar; only the summary line")
 
     demo = _command(sub, "demo", _demo, help="read a week from the bundled simulator and show it", epilog=_DEMO_EPILOG)
@@ -454,6 +460,8 @@ def _as_api_csv(frame: pl.LazyFrame) -> pl.LazyFrame:
 
 def _sync(args: argparse.Namespace) -> int:
     optional = {"start": args.start, "end": args.end, "exports": args.exports}
+    if args.exports_whole_days:
+        optional["exports_whole_days"] = True
     result = sync_archive(
         args.root,
         args.customer,

@@ -30,8 +30,8 @@ from typing import Final, Protocol, TextIO
 import polars as pl
 
 from digitalcx_frames import features
+from digitalcx_frames._files import atomic_write
 from digitalcx_frames._http.transport import Client
-from digitalcx_frames._read.cache import atomic_write
 from digitalcx_frames._read.fetch import ReadReport
 from digitalcx_frames._read.frames import read_interactions
 from digitalcx_frames.errors import ConfigurationError

@@ -43,7 +43,6 @@ __all__ = [
     "CLOSED_MARGIN",
     "CacheInfo",
     "DayCache",
-    "atomic_write",  # re-exported for the CLI and the demo until they import it from _files
     "cache_info",
     "cache_root",
     "clear_cache",

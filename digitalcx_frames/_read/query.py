@@ -34,6 +34,7 @@ __all__ = [
     "SESSION_MODES",
     "Query",
     "build_query",
+    "check_key",
     "earliest_start",
     "format_instant",
     "to_utc",
@@ -162,7 +163,7 @@ class Query:
         return {**self.wire_params(), "customer": self.customer_key, "project": self.project_key, "format": self.format}
 
 
-def _check_key(value: object, name: str) -> str:
+def check_key(value: object, name: str) -> str:
     if not isinstance(value, str) or not value:
         raise ConfigurationError(f"{name} must be a non-empty string, got {value!r}")
     if not _KEY_RE.fullmatch(value) or value in {".", ".."}:
@@ -229,8 +230,8 @@ def build_query(
     ConfigurationError
         For anything the API would refuse or that makes no sense, before any request.
     """
-    customer_key = _check_key(customer_key, "customer_key")
-    project_key = _check_key(project_key, "project_key")
+    customer_key = check_key(customer_key, "customer_key")
+    project_key = check_key(project_key, "project_key")
     if not isinstance(culture, str) or not _CULTURE_RE.fullmatch(culture):
         raise ConfigurationError(
             f"culture={culture!r} is not a culture code; give the project's culture such as 'nl', 'en' or 'nl-NL' "
