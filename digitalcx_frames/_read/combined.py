@@ -43,7 +43,7 @@ from digitalcx_frames.schema import SCHEMA_VERSION, polars_schema, to_pandas
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["LiveRead", "archived_pandas", "archived_read", "build_archived_query"]
+__all__ = ["LiveRead", "archived_days", "archived_pandas", "archived_read", "build_archived_query"]
 
 LiveRead = Callable[[Query], pl.LazyFrame]
 """``live(query)``: the normal lazy read (cache, then API) of ``query``'s range, nothing fetched before collect."""
@@ -194,6 +194,36 @@ def archived_read(
     if not parts:  # pragma: no cover - a query's range is never empty
         return schema.to_frame().lazy()
     return parts[0] if len(parts) == 1 else pl.concat(parts, how="vertical")
+
+
+def archived_days(root: str | os.PathLike[str], query: Query, *, now: datetime | None = None) -> frozenset[date]:
+    """The days of ``query`` that :func:`archived_read` reads from the archive, after all its checks.
+
+    For a backend that plans per day (``backend="dask"``: a partition per day) and wants
+    the errors of :func:`archived_read` at the call: a missing root, other filters, old
+    days the archive lacks. Reads only the manifest and the footers of those days.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from datetime import UTC, datetime
+    >>> import digitalcx_frames as dcx
+    >>> from digitalcx_frames.simulator import Simulator
+    >>> now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    >>> with tempfile.TemporaryDirectory() as root, Simulator(rows_per_day=20, today=now.date()) as sim:
+    ...     _ = dcx.sync_archive(root, sim.customer_key, sim.project_key, culture=sim.culture,
+    ...                          start="2026-11-17", end="2026-11-19", client=dcx.Client(**sim.connection), now=now)
+    ...     q = build_archived_query(sim.customer_key, sim.project_key, culture=sim.culture,
+    ...                              start="2026-11-18", end="2026-11-20", now=now)
+    ...     held = archived_days(root, q, now=now)
+    >>> sorted(d.isoformat() for d in held)
+    ['2026-11-18']
+    """
+    clock = to_utc(now, name="now") if now is not None else datetime.now(UTC)
+    archive = _open(root, query)
+    _check_filters(archive, query)
+    _plan(archive, query, clock)
+    return archive.days
 
 
 def archived_pandas(

@@ -420,3 +420,32 @@ def test_read_interactions_with_archive_uses_the_cache_for_fetched_days(sim: Sim
     again = read_sim(sim, **options).collect()
     assert sim.interaction_requests == []
     assert_frame_equal(first, again)
+
+
+def _dask_takes_archive() -> bool:
+    try:
+        from digitalcx_frames._read.dask import read_dask
+    except ImportError:
+        return False
+    return "archive" in inspect.signature(read_dask).parameters
+
+
+@pytest.mark.skipif(not _dask_takes_archive(), reason="read_dask(archive=) is the integrator's to wire")
+def test_dask_backend_with_archive(sim: Simulator, tmp_path: Path) -> None:
+    import dask
+
+    sync(tmp_path, sim, date(2026, 11, 10), date(2026, 11, 14))
+    expected = read_sim(sim, start=date(2026, 11, 10), end=date(2026, 11, 18), backend="pandas")
+    sim.today = LATER.date()
+    sim.clear_log()
+    ddf = read_sim(sim, start=date(2026, 11, 10), end=date(2026, 11, 18), backend="dask", now=LATER, archive=tmp_path)
+    assert (ddf.npartitions, sim.interaction_requests) == (8, [])
+    with dask.config.set(scheduler="threads"):
+        archived_day = ddf.loc["2026-11-12"].compute()
+        assert sim.interaction_requests == []  # an archived day's partition asks the API nothing
+        assert len(archived_day) > 0
+        got = ddf.compute().reset_index(drop=True)
+    assert got.equals(expected)
+    assert requested_days(sim) == span(date(2026, 11, 15), date(2026, 11, 17))
+    with pytest.raises(dcx.ConfigurationError, match="lacks 2026-11-09"):
+        read_sim(sim, start=date(2026, 11, 9), end=date(2026, 11, 12), backend="dask", now=LATER, archive=tmp_path)
