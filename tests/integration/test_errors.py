@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pickle
 import socket
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import polars as pl
@@ -12,37 +12,12 @@ import pytest
 
 import digitalcx_frames as dcx
 from digitalcx_frames.simulator import Faults, Simulator
-from tests.conftest import SIM_DAY, SIM_TODAY
-
-NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
-
-
-def client_for(sim: Simulator, **options: Any) -> dcx.Client:
-    return dcx.Client(
-        options.pop("client_id", sim.client_id),
-        options.pop("client_secret", sim.client_secret),
-        base_url=options.pop("base_url", sim.base_url),
-        token_url=sim.token_url,
-        backoff_factor=0.0,
-        sleep=lambda _seconds: None,
-        **options,
-    )
+from tests.conftest import SIM_TODAY, make_client, read_sim
 
 
 def read(sim: Simulator, client: dcx.Client | None = None, **options: Any) -> pl.LazyFrame:
-    options.setdefault("customer_key", sim.customer_key)
-    customer = options.pop("customer_key")
-    lazy = dcx.read_interactions(
-        customer,
-        sim.project_key,
-        culture=sim.culture,
-        start=SIM_DAY,
-        end=SIM_DAY + timedelta(days=1),
-        client=client or client_for(sim),
-        now=NOW,
-        cache=False,
-        **options,
-    )
+    """The lazy read of SIM_DAY (the shared read of conftest, asserted lazy)."""
+    lazy = read_sim(sim, client=client, **options)
     assert isinstance(lazy, pl.LazyFrame)
     return lazy
 
@@ -60,7 +35,7 @@ def test_unknown_project_is_an_invalid_request_with_the_servers_message(sim: Sim
 def test_persistent_500_is_a_server_error_after_the_retries(sim: Simulator) -> None:
     sim.inject("500", count=100)
     with pytest.raises(dcx.ServerError) as info:
-        read(sim, client_for(sim, max_retries=2)).collect()
+        read(sim, make_client(sim, max_retries=2)).collect()
     assert info.value.status_code == 500
     assert info.value.attempts == 3
     assert "Something went wrong" in str(info.value)
@@ -71,7 +46,7 @@ def test_persistent_500_is_a_server_error_after_the_retries(sim: Simulator) -> N
 def test_persistent_429_is_a_rate_limit_error(sim: Simulator) -> None:
     sim.inject("429", count=100)
     with pytest.raises(dcx.RateLimitError) as info:
-        read(sim, client_for(sim, max_retries=1, retry_after_max=0.0)).collect()
+        read(sim, make_client(sim, max_retries=1, retry_after_max=0.0)).collect()
     assert info.value.status_code == 429
     assert "max_workers" in str(info.value)
 
@@ -80,12 +55,12 @@ def test_a_few_500s_and_429s_are_retried_to_the_same_frame(sim: Simulator) -> No
     clean = read(sim).collect()
     sim.inject("500", count=2)
     sim.inject("429", count=1)
-    assert read(sim, client_for(sim, retry_after_max=0.0)).collect().equals(clean)
+    assert read(sim, make_client(sim, retry_after_max=0.0)).collect().equals(clean)
 
 
 def test_a_wrong_secret_is_an_authentication_error_with_the_first_line_only(sim: Simulator) -> None:
     with pytest.raises(dcx.AuthenticationError) as info:
-        read(sim, client_for(sim, client_secret="wrong-secret")).collect()
+        read(sim, make_client(sim, client_secret="wrong-secret")).collect()
     text = str(info.value)
     assert "AADSTS7000215" in text
     assert "\n" not in info.value.message
@@ -105,7 +80,7 @@ def test_an_unreachable_host_is_a_network_error(sim: Simulator) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    client = client_for(sim, base_url=f"http://127.0.0.1:{port}", max_retries=1)
+    client = make_client(sim, base_url=f"http://127.0.0.1:{port}", max_retries=1)
     client.auth.token()  # the token endpoint is the simulator's; only the data host is gone
     with pytest.raises(dcx.NetworkError) as info:
         read(sim, client).collect()
