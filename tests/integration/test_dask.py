@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import pickle
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import cloudpickle  # type: ignore[import-untyped]
@@ -21,8 +22,8 @@ import digitalcx_frames as dcx
 from digitalcx_frames._http.auth import ENV_CLIENT_SECRET
 from digitalcx_frames._read.dask import INDEX_NAME, WorkerCredentials, read_dask
 from digitalcx_frames.errors import ConfigurationError, ServerError
-from digitalcx_frames.simulator import Simulator
-from tests.conftest import SIM_DAY, SIM_NOW, make_client
+from digitalcx_frames.simulator import Faults, Simulator
+from tests.conftest import SIM_DAY, SIM_NOW, SIM_PAGE_SIZE, SIM_ROWS_PER_DAY, SIM_TODAY, make_client
 
 START = SIM_DAY - timedelta(days=3)
 END = SIM_DAY + timedelta(days=1)
@@ -258,3 +259,27 @@ def test_read_interactions_dispatches_backend_dask(sim: Simulator) -> None:
     assert ddf.known_divisions
     got = ddf.compute()  # type: ignore[no-untyped-call]
     pd.testing.assert_frame_equal(got.reset_index(drop=True), _pandas(sim))
+
+
+def test_a_day_fetched_in_slices_is_still_one_partition() -> None:
+    slow_day = SIM_DAY.date() - timedelta(days=1)
+    faults = Faults(timeout_dates=frozenset({slow_day}))  # the whole day answers 504: the engine splits it
+    with Simulator(rows_per_day=SIM_ROWS_PER_DAY, page_size=SIM_PAGE_SIZE, today=SIM_TODAY, faults=faults) as sim:
+        got = _read(sim).compute()
+        windows = {r.window for r in sim.interaction_requests if r.window is not None and r.status == 200}
+        assert any(w[0].date() == slow_day and w[1] - w[0] < timedelta(days=1) for w in windows)  # sliced
+        assert _read(sim).npartitions == 4
+        expected = _pandas(sim)
+        rows_of_slow_day = sim.expected_rows(SIM_DAY - timedelta(days=1), SIM_DAY)
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), expected)
+    assert got.loc[str(slow_day), "log_id"].tolist() == [row["LogId"] for row in rows_of_slow_day]
+
+
+def test_the_day_cache_serves_a_second_compute(sim: Simulator, tmp_path: Path) -> None:
+    ddf = _read(sim, cache=tmp_path)
+    first = ddf.compute()
+    asked = len(sim.interaction_requests)
+    assert asked > 0
+    second = _read(sim, cache=tmp_path).compute()
+    assert len(sim.interaction_requests) == asked  # every closed day came from the cache
+    pd.testing.assert_frame_equal(first, second)
