@@ -76,7 +76,6 @@ __all__ = [
     "RETRY_STATUSES",
     "Client",
     "Reply",
-    "attempts_of",
 ]
 
 DEFAULT_BASE_URL = "https://analytics.digitalcx.com"
@@ -93,7 +92,6 @@ DEFAULT_DEADLINE = 180.0
 _EXPIRED = 1e-3  # the socket timeout that makes the next read of an expired response fail at once
 _ERROR_BODY_LIMIT = 64 * 1024
 _EXCERPT = 200
-_ATTEMPTS_ATTR = "_dcx_attempts"
 
 log = logging.getLogger(__name__)
 
@@ -331,20 +329,6 @@ class Reply:
 
     response: requests.Response
     attempts: int
-
-
-def attempts_of(response: requests.Response) -> int:
-    """How many times the request behind ``response`` was sent (retries included).
-
-    Examples
-    --------
-    >>> attempts_of(requests.Response())
-    1
-    """
-    recorded = getattr(response, _ATTEMPTS_ATTR, None)
-    if isinstance(recorded, int):
-        return recorded
-    return _history_attempts(response)
 
 
 def _history_attempts(response: requests.Response) -> int:
@@ -587,14 +571,9 @@ class Client:
         accept: str = "text/csv",
         window: str,
         page: int,
-    ) -> requests.Response:
-        """:meth:`send`, returning only the response (:func:`attempts_of` tells its attempts).
-
-        Kept until the page cursor uses :meth:`send`; new code calls :meth:`send`.
-        """
-        reply = self.send(url, params, accept=accept, window=window, page=page)
-        setattr(reply.response, _ATTEMPTS_ATTR, reply.attempts)
-        return reply.response
+    ) -> Reply:
+        """The older name of :meth:`send` (same arguments, same :class:`Reply`); new code calls :meth:`send`."""
+        return self.send(url, params, accept=accept, window=window, page=page)
 
     def _send(
         self, url: str, params: Mapping[str, str], *, accept: str, window: str, page: int, before: int
