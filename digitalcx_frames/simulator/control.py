@@ -149,6 +149,10 @@ class Simulator:
     malformed_rate
         Share of rows with one JSON-text value cut short, so it is no longer valid JSON
         (default 0). Seeded on its own: every other value is as with ``malformed_rate=0``.
+    crossing_sessions
+        Sessions a day that start in the last 45 minutes before midnight UTC and end after
+        it, their rows split over the two days (``None``: one per 1,500 ``rows_per_day``, at
+        least one from 200 rows a day). They are Production/Public and active.
     faults
         Random latency and faults (:class:`Faults`); off by default.
     clock
@@ -233,6 +237,7 @@ class Simulator:
         traffic: str = "flat",
         time_zone: str = "Europe/Amsterdam",
         malformed_rate: float = 0.0,
+        crossing_sessions: int | None = None,
     ) -> None:
         if delimiter not in (",", "|"):
             raise ValueError(f"delimiter must be ',' or '|', not {delimiter!r}")
@@ -266,6 +271,7 @@ class Simulator:
             traffic=traffic,
             time_zone=time_zone,
             malformed_rate=malformed_rate,
+            crossing_sessions=crossing_sessions,
         )
         if not 0 <= port <= 65535:
             raise ValueError(f"port must be in 0..65535, not {port}")

@@ -732,13 +732,21 @@ def _day_ms(day: date) -> int:
     return int((datetime(day.year, day.month, day.day, tzinfo=UTC) - _EPOCH).total_seconds() * 1000)
 
 
-def _late_sessions(day: date, *, seed: int, stream: str, rows_per_day: int, culture: str, rate: float) -> list[_Raw]:
+def crossing_count(rows_per_day: int) -> int:
+    """Sessions a day that cross midnight by default: one per :data:`LATE_SESSION_ROWS` rows, at least one from 200.
+
+    >>> [crossing_count(n) for n in (100, 300, 20_000)]
+    [0, 1, 13]
+    """
+    return max(1, rows_per_day // LATE_SESSION_ROWS) if rows_per_day >= 200 else 0
+
+
+def _late_sessions(day: date, *, seed: int, stream: str, count: int, culture: str, rate: float) -> list[_Raw]:
     """The sessions that start in the last minutes of ``day`` and run past midnight.
 
     Drawn from their own generator, seeded by ``(seed, stream, day)``, so that both days they
     touch get the same rows without generating each other.
     """
-    count = max(1, rows_per_day // LATE_SESSION_ROWS) if rows_per_day >= 200 else 0
     if not count:
         return []
     gen = _Sessions(random.Random(f"digitalcx-simulator:{seed}:{stream}:{day.isoformat()}:late"), culture, rate)
@@ -902,6 +910,7 @@ def generate_day(
     time_zone: str = "Europe/Amsterdam",
     malformed_rate: float = 0.0,
     vectorised: bool | None = None,
+    crossing_sessions: int | None = None,
 ) -> Day:
     """Generate the rows of one UTC day, exactly ``rows_per_day`` of them, sorted.
 
@@ -935,6 +944,9 @@ def generate_day(
         once per stream (same rules, fresh uuids, conversation ids and start times), about ten
         times faster; ``None`` (default): from :data:`VECTORISE_FROM` rows a day. Sessions
         that cross midnight are generated row by row either way.
+    crossing_sessions
+        Sessions a day that start in the last 45 minutes before midnight UTC and run past it
+        (their rows after midnight belong to the next day); ``None``: :func:`crossing_count`.
 
     Examples
     --------
@@ -948,7 +960,12 @@ def generate_day(
     day_ms = _day_ms(day)
     end_ms = day_ms + _DAY_MS
     late = functools.partial(
-        _late_sessions, seed=seed, stream=stream, rows_per_day=rows_per_day, culture=culture, rate=unknown_type_rate
+        _late_sessions,
+        seed=seed,
+        stream=stream,
+        count=crossing_count(rows_per_day) if crossing_sessions is None else crossing_sessions,
+        culture=culture,
+        rate=unknown_type_rate,
     )
     carried = [item for item in late(day - timedelta(days=1)) if day_ms <= item[0] < end_ms]
     carried += [item for item in late(day) if item[0] < end_ms]

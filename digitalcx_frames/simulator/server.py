@@ -103,6 +103,7 @@ class Config:
     traffic: str = "flat"
     malformed_rate: float = 0.0
     time_zone: str = "Europe/Amsterdam"
+    crossing_sessions: int | None = None
 
     @property
     def project_keys(self) -> tuple[str, ...]:
@@ -150,6 +151,8 @@ class Config:
             object.__setattr__(self, "culture", self.cultures[0])
         if self.traffic not in ("flat", "realistic"):
             raise ValueError(f"traffic must be 'flat' or 'realistic', not {self.traffic!r}")
+        if self.crossing_sessions is not None and not 0 <= self.crossing_sessions <= self.rows_per_day // 20:
+            raise ValueError("crossing_sessions must be in 0..rows_per_day // 20")
         if not 0 <= self.malformed_rate <= 1:
             raise ValueError(f"malformed_rate must be in 0..1, not {self.malformed_rate!r}")
         try:
@@ -270,6 +273,7 @@ class State:
                     traffic=config.traffic,
                     time_zone=config.time_zone,
                     malformed_rate=config.malformed_rate,
+                    crossing_sessions=config.crossing_sessions,
                 )
                 self._days[(unit, day)] = found
                 gc.freeze()  # a day is millions of long-lived objects: keep them out of every GC pass

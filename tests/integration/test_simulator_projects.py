@@ -153,3 +153,21 @@ def test_a_crossing_session_is_the_same_whichever_day_is_asked_first() -> None:
         later = backward.expected_rows(second, span[1])
         behind = backward.expected_rows(first, second) + later
     assert ahead == behind
+
+
+@pytest.mark.parametrize("count", [0, 6])
+def test_how_many_sessions_cross_midnight(count: int) -> None:
+    midnight = SIM_DAY
+    with Simulator(rows_per_day=300, today=TODAY, seed=6, crossing_sessions=count) as sim:
+        rows = sim.expected_rows(midnight - timedelta(hours=2), midnight + timedelta(hours=2))
+        total = sum(
+            len(sim.expected_rows(midnight, midnight + timedelta(days=1), environment=e, session_mode=m))
+            for e, m in COMBOS
+        )
+    stamps: dict[object, list[datetime]] = defaultdict(list)
+    for row in rows:
+        stamps[row["SessionUuid"]].append(row["TimestampStart"])  # type: ignore[arg-type]
+    crossing = sum(min(s) < midnight <= max(s) for s in stamps.values())
+    assert crossing <= count
+    assert crossing >= (count + 1) // 2  # most of them reach past midnight
+    assert total == 300
