@@ -33,7 +33,9 @@ Credentials
     partition builds a client from those settings and the secret in the worker's
     environment variable ``DIGITALCX_CLIENT_SECRET``; a worker without it fails
     with a :class:`~digitalcx_frames.errors.ConfigurationError` that says so. A worker
-    keeps one client per set of settings, shared by later reads (one token). Set the variable in
+    keeps one client per set of settings, shared by later reads (one token); what cannot
+    travel (a ``session=``, ``clock=`` or ``sleep=`` given to the client) stays in this
+    process, and workers use the defaults. Set the variable in
     the workers' environment (``LocalCluster(env={...})``, your cluster's secret store,
     or inherited from the process that starts the workers). The repr and the pickle of
     the credentials, and therefore of the graph, its task reprs in logs and on the

@@ -211,6 +211,9 @@ def test_a_worker_builds_one_client_from_its_environment_and_the_callers_setting
     assert _orphan(sim, max_retries=1, timeout=(3.0, 7.0)).client() is not built
     assert (built.base_url, built.token_url, built.client_id) == (sim.base_url, sim.token_url, sim.client_id)
     assert (built.max_retries, built.timeout) == (0, (3.0, 7.0))
+    assert (orphan.backoff_factor, orphan.retry_after_max) == (0.0, 60.0)  # make_client's backoff, the default cap
+    capped = _orphan(sim, backoff_factor=0.25, retry_after_max=5.0)
+    assert (capped.backoff_factor, capped.retry_after_max) == (0.25, 5.0)
     assert built.auth.token()  # the secret from the environment is accepted
 
 
