@@ -7,6 +7,7 @@ another. Routes::
     GET  /{customerKey}/projects/{projectKey}/interactions          the data endpoint
     GET  /_simulator/log · /_simulator/faults                       admin (process mode)
     POST /_simulator/{clear,inject,today,advance_time,shutdown}     admin (process mode)
+    POST /_simulator/prerender {"first", "last"[, "json": true]}    render days ahead (benchmarks)
 """
 
 from __future__ import annotations
@@ -341,7 +342,11 @@ class Handler(BaseHTTPRequestHandler):
                 state.clock_offset += float(payload["seconds"])
             self._json(200, {})
         elif action == "prerender":
-            state.prerender(date.fromisoformat(payload["first"]), date.fromisoformat(payload["last"]))
+            state.prerender(
+                date.fromisoformat(payload["first"]),
+                date.fromisoformat(payload["last"]),
+                json_bodies=bool(payload.get("json", False)),
+            )
             self._json(200, {})
         elif action == "shutdown":
             self._json(200, {})

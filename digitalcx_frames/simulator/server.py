@@ -28,7 +28,7 @@ from digitalcx_frames.flags import KNOWN_BITS
 from digitalcx_frames.schema import API_COLUMN_NAMES
 from digitalcx_frames.simulator.data import COMBOS, Day, generate_day, row_dict
 from digitalcx_frames.simulator.faults import Faults
-from digitalcx_frames.simulator.render import full_lines
+from digitalcx_frames.simulator.render import full_lines, json_objects
 
 _BODY_CACHE_BYTES: Final = 768 * 1024 * 1024
 
@@ -279,12 +279,20 @@ class State:
                 gc.freeze()  # a day is millions of long-lived objects: keep them out of every GC pass
             return found
 
-    def prerender(self, first: date, last: date) -> None:
-        """Generate and render the CSV of every day from ``first`` to ``last`` inclusive."""
+    def prerender(self, first: date, last: date, *, json_bodies: bool = False) -> None:
+        """Generate and render the CSV (and with ``json_bodies`` the JSON) of every day from ``first`` to ``last``."""
+        config = self.config
         day = first
         while day <= last:
-            for unit in range(len(self.config.project_keys) * len(self.config.culture_names)):
-                full_lines(self.day(day, unit), self.config.delimiter, user_info=False)
+            for unit in range(len(config.project_keys) * len(config.culture_names)):
+                full_lines(self.day(day, unit), config.delimiter, user_info=False)
+                if json_bodies:
+                    json_objects(
+                        self.day(day, unit),
+                        user_info=False,
+                        key_case=config.json_key_case,
+                        extra_column=config.extra_column,
+                    )
                 start = datetime(day.year, day.month, day.day, tzinfo=UTC)
                 self.select(start, start + timedelta(days=1), Filters(), unit)  # builds the default selection index
             day += timedelta(days=1)

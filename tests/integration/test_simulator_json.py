@@ -24,7 +24,7 @@ from digitalcx_frames.simulator.data import (
     generate_day,
     row_dict,
 )
-from digitalcx_frames.simulator.render import _csv_lines_polars, _csv_lines_rows
+from digitalcx_frames.simulator.render import _csv_lines_polars, _csv_lines_rows, _json_polars, _json_rows, key_name
 from tests.conftest import SimAPI
 from tests.integration.test_simulator_contract import parse_csv
 
@@ -268,3 +268,26 @@ def test_weekdays_have_office_hours_weekends_evenings() -> None:
 def test_the_vectorised_renderer_writes_the_same_bytes(delimiter: str) -> None:
     day = generate_day(date(2026, 11, 12), seed=8, rows_per_day=4000, culture="nl", malformed_rate=0.01)
     assert _csv_lines_polars(day, delimiter) == _csv_lines_rows(day, delimiter)
+
+
+@pytest.mark.parametrize(
+    ("user_info", "case", "extra"), [(False, "pascal", None), (True, "camel", "Region"), (True, "lower", None)]
+)
+def test_the_vectorised_json_writer_writes_the_same_bytes(user_info: bool, case: str, extra: str | None) -> None:
+    day = generate_day(date(2026, 11, 12), seed=8, rows_per_day=3000, culture="nl", malformed_rate=0.01)
+    names = [key_name(n, case) for n in API_COLUMN_NAMES]
+    assert _json_polars(day, user_info, names, extra) == _json_rows(day, user_info, names, extra)
+
+
+def test_prerender_can_render_json_bodies_ahead() -> None:
+    import urllib.request
+
+    day = date(2026, 11, 18)
+    with Simulator(rows_per_day=50, today=TODAY, json_key_case="camel") as sim:
+        payload = json.dumps({"first": day.isoformat(), "last": day.isoformat(), "json": True}).encode()
+        request = urllib.request.Request(f"{sim.base_url}/_simulator/prerender", data=payload, method="POST")
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            assert reply.status == 200
+        cache = sim._state.day(day).cache
+        assert ("json", False, "camel", None) in cache
+        assert ("csv", ",") in cache
