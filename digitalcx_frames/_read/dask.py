@@ -25,8 +25,8 @@ The schema
 
 Credentials
     The task graph never holds the client secret or a token. The partitions carry a
-    :class:`WorkerCredentials`: the client id, the endpoints and the retry settings of the
-    client, and a random key. In the process that built the frame (Dask's default
+    :class:`WorkerCredentials`: the client's :class:`ClientSettings` (id, endpoints,
+    timeouts, deadline, retries) and a random key. In the process that built the frame (Dask's default
     threaded scheduler, or ``distributed`` workers in that process) the key finds the
     :class:`~digitalcx_frames.Client` that was passed (or built from the environment) and
     partitions use it as is. In any other process (a ``distributed`` worker) the
@@ -80,7 +80,7 @@ from digitalcx_frames._read.windows import day_windows
 from digitalcx_frames.errors import ConfigurationError
 from digitalcx_frames.schema import polars_schema, to_pandas
 
-__all__ = ["INDEX_NAME", "WorkerCredentials", "read_dask"]
+__all__ = ["INDEX_NAME", "STAYS", "ClientSettings", "WorkerCredentials", "read_dask"]
 
 INDEX_NAME: Final = "timestamp"
 """The name of the index (a copy of ``timestamp_start``; not a column name, so never ambiguous)."""
@@ -90,8 +90,58 @@ _LABEL: Final = "digitalcx-interactions"
 # credentials object keeps its client alive), and the clients a worker built, one per set
 # of settings, so every read with the same settings shares one client (token, connections).
 _LOCAL_CLIENTS: weakref.WeakValueDictionary[str, Client] = weakref.WeakValueDictionary()
-_BUILT_CLIENTS: dict[tuple[object, ...], Client] = {}
+_BUILT_CLIENTS: dict[ClientSettings, Client] = {}
 _CLIENTS_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSettings:
+    """The arguments of :class:`~digitalcx_frames.Client` that travel to a worker (never the secret).
+
+    The other arguments stay in the caller's process: see :data:`STAYS`.
+    """
+
+    client_id: str | None
+    base_url: str
+    token_url: str
+    timeout: tuple[float, float]
+    deadline: float | None
+    max_retries: int
+    backoff_factor: float
+    retry_after_max: float
+
+    @classmethod
+    def of(cls, client: Client) -> ClientSettings:
+        """The settings ``client`` was built with."""
+        retry = getattr(client.session.get_adapter(client.base_url), "max_retries", None)
+        return cls(
+            client_id=client.client_id,
+            base_url=client.base_url,
+            token_url=client.token_url,
+            timeout=tuple(client.timeout),  # type: ignore[arg-type]
+            deadline=client.deadline,
+            max_retries=client.max_retries,
+            backoff_factor=float(getattr(retry, "backoff_factor", 0.5)),
+            retry_after_max=float(getattr(retry, "_cap", 60.0)),
+        )
+
+    def build(self) -> Client:
+        """A client with these settings and the secret of this process's environment."""
+        return Client(
+            self.client_id,
+            None,  # DIGITALCX_CLIENT_SECRET
+            base_url=self.base_url,
+            token_url=self.token_url,
+            timeout=self.timeout,
+            deadline=self.deadline,
+            max_retries=self.max_retries,
+            backoff_factor=self.backoff_factor,
+            retry_after_max=self.retry_after_max,
+        )
+
+
+STAYS: Final = frozenset({"client_secret", "session", "clock", "sleep"})
+"""The :class:`~digitalcx_frames.Client` arguments that never leave the caller's process."""
 
 
 class WorkerCredentials:
@@ -114,28 +164,10 @@ class WorkerCredentials:
     (False, True)
     """
 
-    __slots__ = (
-        "__weakref__",
-        "_client",
-        "backoff_factor",
-        "base_url",
-        "client_id",
-        "key",
-        "max_retries",
-        "retry_after_max",
-        "timeout",
-        "token_url",
-    )
+    __slots__ = ("__weakref__", "_client", "key", "settings")
 
     def __init__(self, client: Client) -> None:
-        retry = getattr(client.session.get_adapter(client.base_url), "max_retries", None)
-        self.client_id: str | None = client.client_id
-        self.base_url: str = client.base_url
-        self.token_url: str = client.token_url
-        self.timeout: tuple[float, float] = client.timeout
-        self.max_retries: int = client.max_retries
-        self.backoff_factor: float = float(getattr(retry, "backoff_factor", 0.5))
-        self.retry_after_max: float = float(getattr(retry, "_cap", 60.0))
+        self.settings = ClientSettings.of(client)
         self.key: str = uuid.uuid4().hex
         self._client: Client | None = client
         with _CLIENTS_LOCK:
@@ -143,21 +175,16 @@ class WorkerCredentials:
 
     def __repr__(self) -> str:
         return (
-            f"WorkerCredentials(client_id={self.client_id!r}, base_url={self.base_url!r}, secret=<worker environment>)"
+            f"WorkerCredentials(client_id={self.settings.client_id!r}, base_url={self.settings.base_url!r}, "
+            "secret=<worker environment>)"
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
         # The client (secret, token, session) never travels: only plain settings and the key.
-        state = (self.client_id, self.base_url, self.token_url, self.timeout, self.max_retries,
-                 self.backoff_factor, self.retry_after_max, self.key)  # fmt: skip
-        return (_rebuild_credentials, state)
+        return (_rebuild_credentials, (self.settings, self.key))
 
     def __dask_tokenize__(self) -> tuple[object, ...]:
-        return (type(self).__name__, self.client_id, self.base_url, self.token_url, self.key)
-
-    def _settings(self) -> tuple[object, ...]:
-        return (self.client_id, self.base_url, self.token_url, self.timeout, self.max_retries,
-                self.backoff_factor, self.retry_after_max)  # fmt: skip
+        return (type(self).__name__, self.settings, self.key)
 
     def client(self) -> Client:
         """The caller's client in the process that built the frame, else this worker's client.
@@ -173,8 +200,7 @@ class WorkerCredentials:
             local = _LOCAL_CLIENTS.get(self.key)
             if local is not None:
                 return local
-            settings = self._settings()
-            built = _BUILT_CLIENTS.get(settings)
+            built = _BUILT_CLIENTS.get(self.settings)
             if built is not None:
                 return built
             if not os.environ.get(ENV_CLIENT_SECRET):
@@ -184,38 +210,14 @@ class WorkerCredentials:
                     f"reads it from {ENV_CLIENT_SECRET}; set it where the workers start (for a LocalCluster: "
                     f"export it before creating the cluster, or LocalCluster(env={{'{ENV_CLIENT_SECRET}': ...}}))"
                 )
-            built = Client(
-                self.client_id,
-                None,  # from the worker's environment
-                base_url=self.base_url,
-                token_url=self.token_url,
-                timeout=self.timeout,
-                max_retries=self.max_retries,
-                backoff_factor=self.backoff_factor,
-                retry_after_max=self.retry_after_max,
-            )
-            _BUILT_CLIENTS[settings] = built
+            built = self.settings.build()
+            _BUILT_CLIENTS[self.settings] = built
             return built
 
 
-def _rebuild_credentials(
-    client_id: str | None,
-    base_url: str,
-    token_url: str,
-    timeout: tuple[float, float],
-    max_retries: int,
-    backoff_factor: float,
-    retry_after_max: float,
-    key: str,
-) -> WorkerCredentials:
+def _rebuild_credentials(settings: ClientSettings, key: str) -> WorkerCredentials:
     credentials = WorkerCredentials.__new__(WorkerCredentials)
-    credentials.client_id = client_id
-    credentials.base_url = base_url
-    credentials.token_url = token_url
-    credentials.timeout = tuple(timeout)  # type: ignore[assignment]
-    credentials.max_retries = max_retries
-    credentials.backoff_factor = backoff_factor
-    credentials.retry_after_max = retry_after_max
+    credentials.settings = settings
     credentials.key = key
     credentials._client = None
     return credentials

@@ -6,7 +6,9 @@ The LocalCluster tests (worker processes, a simulator in its own process) are in
 
 from __future__ import annotations
 
+import dataclasses
 import gc
+import inspect
 import pickle
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -20,7 +22,7 @@ from dask.dataframe.utils import has_known_categories
 
 import digitalcx_frames as dcx
 from digitalcx_frames._http.auth import ENV_CLIENT_SECRET
-from digitalcx_frames._read.dask import INDEX_NAME, WorkerCredentials, read_dask
+from digitalcx_frames._read.dask import INDEX_NAME, STAYS, ClientSettings, WorkerCredentials, read_dask
 from digitalcx_frames.errors import ConfigurationError, ServerError
 from digitalcx_frames.simulator import Faults, Simulator
 from tests.conftest import SIM_DAY, SIM_NOW, SIM_PAGE_SIZE, SIM_ROWS_PER_DAY, SIM_TODAY, make_client
@@ -211,10 +213,18 @@ def test_a_worker_builds_one_client_from_its_environment_and_the_callers_setting
     assert _orphan(sim, max_retries=1, timeout=(3.0, 7.0)).client() is not built
     assert (built.base_url, built.token_url, built.client_id) == (sim.base_url, sim.token_url, sim.client_id)
     assert (built.max_retries, built.timeout) == (0, (3.0, 7.0))
-    assert (orphan.backoff_factor, orphan.retry_after_max) == (0.0, 60.0)  # make_client's backoff, the default cap
-    capped = _orphan(sim, backoff_factor=0.25, retry_after_max=5.0)
-    assert (capped.backoff_factor, capped.retry_after_max) == (0.25, 5.0)
+    tuned = _orphan(sim, backoff_factor=0.25, retry_after_max=5.0, deadline=42.0)
+    assert (tuned.settings.backoff_factor, tuned.settings.retry_after_max) == (0.25, 5.0)
+    assert tuned.client().deadline == 42.0
     assert built.auth.token()  # the secret from the environment is accepted
+
+
+def test_every_client_argument_travels_or_is_named_as_staying() -> None:
+    # a new Client argument must be carried to the workers (ClientSettings) or named in STAYS
+    arguments = set(inspect.signature(dcx.Client).parameters)
+    carried = {f.name for f in dataclasses.fields(ClientSettings)}
+    assert arguments == carried | STAYS
+    assert not carried & STAYS
 
 
 def test_a_failing_day_raises_the_librarys_error_through_compute(sim: Simulator) -> None:
