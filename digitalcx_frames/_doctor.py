@@ -57,7 +57,7 @@ import requests
 
 from digitalcx_frames._http.transport import Client
 from digitalcx_frames._read.enforce import wire_name
-from digitalcx_frames._read.query import build_query, format_instant
+from digitalcx_frames._read.query import EXAMPLE_SPELLINGS, build_query, format_instant
 from digitalcx_frames.errors import (
     APIError,
     AuthenticationError,
@@ -72,10 +72,7 @@ from digitalcx_frames.schema import COLUMNS, Kind
 __all__ = ["DoctorReport", "Finding", "add_parser", "doctor", "doctor_main", "run"]
 
 PAGING_HEADER: Final = "continuationToken"
-ALTERNATE_SPELLINGS: Final[dict[str, str]] = {
-    "main_interaction_types": "mainInteractionTypes",
-    "include_user_info": "includeUserinfo",
-}
+ALTERNATE_SPELLINGS: Final[dict[str, str]] = EXAMPLE_SPELLINGS
 """The spelling of the vendor's example request, where it differs from its table (API.md §2).
 
 The table's spelling (what the client sends) is read from the query itself.

@@ -50,17 +50,15 @@ The service may ignore these parameters; run `digitalcx-frames doctor` and attac
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import cache
-from typing import Any, Final
+from typing import Final
 
 import polars as pl
 
-from digitalcx_frames._read.query import Query
+from digitalcx_frames._read.query import WIRE_NAMES, Query
 from digitalcx_frames.errors import DataWarning
 from digitalcx_frames.flags import UNKNOWN_BIT, InteractionType, InteractionTypeError
 
@@ -69,34 +67,16 @@ __all__ = ["CHECKED", "Enforced", "FilterTally", "enforce", "wire_name"]
 CHECKED: Final = ("main_interaction_types", "interaction_types", "active_sessions_only")
 """The :class:`Query` fields (= the Python arguments) re-checked on our side, in this order."""
 
-_SAMPLES: Final[Mapping[str, object]] = {
-    "main_interaction_types": InteractionType.QA,
-    "interaction_types": InteractionType.QA,
-    "active_sessions_only": True,
-    "filter_text": "x",
-    "include_user_info": True,
-}
 
-
-@cache
 def wire_name(argument: str) -> str:
-    """The query parameter that carries the Python argument ``argument``, as the read sends it.
-
-    Read from :meth:`Query.wire_params` itself, so it can never drift from what is sent.
+    """The query parameter that carries the Python argument ``argument`` (THE table in ``query``).
 
     Examples
     --------
     >>> wire_name("main_interaction_types"), wire_name("active_sessions_only")
     ('mainInteractionType', 'activeSessionOnly')
     """
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    base = Query("c", "p", "nl", now, now)
-    change: dict[str, Any] = {argument: _SAMPLES[argument]}
-    changed = dataclasses.replace(base, **change)
-    added = set(changed.wire_params()) - set(base.wire_params())
-    if len(added) != 1:
-        raise LookupError(f"no single query parameter carries {argument!r}: {sorted(added)}")
-    return added.pop()
+    return WIRE_NAMES[argument]
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,9 +29,11 @@ from digitalcx_frames.flags import InteractionType, InteractionTypeError
 
 __all__ = [
     "ENVIRONMENTS",
+    "EXAMPLE_SPELLINGS",
     "FIRST_DAY",
     "HISTORY_DAYS",
     "SESSION_MODES",
+    "WIRE_NAMES",
     "Query",
     "build_query",
     "check_key",
@@ -50,6 +52,30 @@ FORMATS: Final = ("csv", "json")
 
 _KEY_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]*$")
 _CULTURE_RE: Final = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+WIRE_NAMES: Final[dict[str, str]] = {
+    "culture": "culture",
+    "start": "startDate",
+    "end": "endDate",
+    "environment": "environment",
+    "session_mode": "sessionMode",
+    "interaction_types": "interactionTypes",
+    "main_interaction_types": "mainInteractionType",
+    "active_sessions_only": "activeSessionOnly",
+    "filter_text": "filterText",
+    "include_user_info": "includeUserInfo",
+}
+"""THE table of query parameter names: Python argument -> the name sent on the wire.
+
+The spelling of the vendor's parameter table (API.md §2). Where the vendor's own example
+request spells a name otherwise (:data:`EXAMPLE_SPELLINGS`), ``digitalcx-frames doctor``
+probes both; if the live service honours only the other, the fix is one line here.
+"""
+EXAMPLE_SPELLINGS: Final[dict[str, str]] = {
+    "main_interaction_types": "mainInteractionTypes",
+    "include_user_info": "includeUserinfo",
+}
+"""The spelling of the vendor's example request where it differs from :data:`WIRE_NAMES`."""
 
 Instant = date | datetime | str | np.datetime64
 """A point in time a user may give: ``date``, ``datetime`` (``pd.Timestamp`` is one), ``np.datetime64`` or ISO text."""
@@ -141,21 +167,22 @@ class Query:
 
         The client sends the spelling of the vendor's parameter table (API.md §2).
         """
+        name = WIRE_NAMES
         params = {
-            "culture": self.culture,
-            "environment": self.environment,
-            "sessionMode": self.session_mode,
+            name["culture"]: self.culture,
+            name["environment"]: self.environment,
+            name["session_mode"]: self.session_mode,
         }
         if self.interaction_types is not None:
-            params["interactionTypes"] = str(int(self.interaction_types))
+            params[name["interaction_types"]] = str(int(self.interaction_types))
         if self.main_interaction_types is not None:
-            params["mainInteractionType"] = str(int(self.main_interaction_types))
+            params[name["main_interaction_types"]] = str(int(self.main_interaction_types))
         if self.active_sessions_only:
-            params["activeSessionOnly"] = "true"
+            params[name["active_sessions_only"]] = "true"
         if self.filter_text is not None:
-            params["filterText"] = self.filter_text
+            params[name["filter_text"]] = self.filter_text
         if self.include_user_info:
-            params["includeUserInfo"] = "true"
+            params[name["include_user_info"]] = "true"
         return params
 
     def identity(self) -> dict[str, str]:

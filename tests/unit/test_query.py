@@ -155,3 +155,23 @@ def test_np_datetime64_is_accepted_wherever_a_timestamp_is() -> None:
 def test_a_nat_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="start is NaT"):
         q(start=np.datetime64("NaT"))
+
+
+def test_every_parameter_sent_is_named_by_the_one_table() -> None:
+    from digitalcx_frames._read.query import WIRE_NAMES, build_query
+
+    query = build_query(
+        "acme",
+        "support",
+        culture="nl",
+        start="2026-11-01",
+        end="2026-11-02",
+        interaction_types=["QA"],
+        main_interaction_types=["QA"],
+        active_sessions_only=True,
+        filter_text="x",
+        include_user_info=True,
+        now=datetime(2026, 11, 20, tzinfo=UTC),
+    )
+    assert set(query.wire_params()) <= set(WIRE_NAMES.values())
+    assert len(query.wire_params()) == len(WIRE_NAMES) - 2  # all but the dates, which each window sends
