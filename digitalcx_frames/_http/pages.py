@@ -338,32 +338,9 @@ def _in_background(task: Callable[[], _Sent], *, window: str) -> Future[_Sent]:
 
 
 def _get(client: Client, url: str, query: Mapping[str, str], *, accept: str, window: str, page: int) -> _Sent:
-    """One GET through ``client``: the response and how many requests it took.
-
-    ``Client.get`` gives the attempt count beside the response (a reply with ``.response``
-    and ``.attempts``, or a ``(response, attempts)`` pair); a transport that returns the
-    response alone is still understood (its count then read from the response).
-    """
-    answer: object = client.get(url, query, accept=accept, window=window, page=page)
-    if isinstance(answer, tuple) and len(answer) == 2:
-        response, attempts = answer
-    elif isinstance(answer, requests.Response):
-        response, attempts = answer, _recorded_attempts(answer)
-    else:
-        response, attempts = getattr(answer, "response", None), getattr(answer, "attempts", None)
-    if not isinstance(response, requests.Response) or not isinstance(attempts, int):
-        raise TypeError(f"Client.get returned {type(answer).__name__}, not a response and its attempt count")
-    return response, attempts
-
-
-def _recorded_attempts(response: requests.Response) -> int:
-    """The attempt count a transport that returns the response alone left on it (1 if none)."""
-    recorded = getattr(response, "_dcx_attempts", None)
-    if isinstance(recorded, int):
-        return recorded
-    retries = getattr(response.raw, "retries", None)
-    history = getattr(retries, "history", ())
-    return len(history) + 1
+    """One GET through ``client``: the response and how many requests it took (given beside it)."""
+    reply = client.send(url, query, accept=accept, window=window, page=page)
+    return reply.response, reply.attempts
 
 
 def _discard(future: Future[_Sent]) -> None:

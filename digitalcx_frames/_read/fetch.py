@@ -29,9 +29,11 @@ retries, splits, rows, bytes and seconds.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import itertools
 import logging
+import sys
 import threading
 import time
 import warnings
@@ -50,6 +52,7 @@ from digitalcx_frames._http.transport import Client
 from digitalcx_frames._read.bounds import timestamp_bounds
 from digitalcx_frames._read.parse import ParsedPage, empty_frame, parse_body
 from digitalcx_frames._read.query import Query
+from digitalcx_frames._read.scan import threads_in_sources
 from digitalcx_frames._read.windows import Window, day_windows, learned_lengths
 from digitalcx_frames.errors import DataWarning, ParseError, WindowTimeoutError
 from digitalcx_frames.flags import InteractionType
@@ -149,7 +152,7 @@ class _Counters:
     unknown_types: Counter[str] = field(default_factory=Counter)
     extra_columns: dict[str, None] = field(default_factory=dict)
     removed: Counter[str] = field(default_factory=Counter)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     def remove(self, removed: Counter[str]) -> None:
         """Rows the service sent that a filter of the query excludes (by wire parameter)."""
@@ -205,6 +208,10 @@ class DayStore(Protocol):
 # -- the scheduler --------------------------------------------------------------------------
 
 
+_EXITING = threading.Event()
+"""Set at interpreter exit: every wait of the engine ends at once."""
+
+
 class _Pool:
     """Daemon worker threads that exist only while there is work: at most ``workers`` at a time.
 
@@ -220,7 +227,7 @@ class _Pool:
         self._limit = workers
         self._queue: deque[tuple[Future[Any], Callable[[], Any]]] = deque()
         self._threads: set[threading.Thread] = set()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entrant: a finaliser may run close() inside submit()
         self._names = itertools.count()
 
     def submit(self, task: Callable[[], T]) -> Future[T]:
@@ -257,20 +264,51 @@ class _Pool:
                 future.cancel()
             self._queue.clear()
             threads = list(self._threads)
-        deadline = time.monotonic() + wait
         current = threading.current_thread()
+        if current in threads:
+            return  # a finaliser run on a worker: never join (or wait for) the pool from inside it
+        deadline = time.monotonic() + wait
         for thread in threads:
-            while thread is not current and thread.is_alive() and time.monotonic() < deadline:
+            while thread.is_alive() and time.monotonic() < deadline:
+                if _EXITING.is_set():
+                    return  # the interpreter is exiting: leave Python now (see _result)
                 thread.join(WAIT_SLICE)
 
 
+_waiting = [0]
+_waiting_lock = threading.Lock()
+
+
 def _result(future: Future[T]) -> T:
-    """``future.result()`` in short waits, so that the waiting thread sees Ctrl-C at once."""
-    while True:
-        try:
-            return future.result(timeout=WAIT_SLICE)
-        except TimeoutError:
-            continue
+    """``future.result()`` in short waits, so that the waiting thread sees Ctrl-C at once.
+
+    At interpreter exit the wait ends with :class:`Cancelled`: a thread of Polars that is
+    still pulling a source it no longer needs must leave Python before the interpreter is
+    finalised (a thread that wakes up during finalisation is stopped abruptly, and inside
+    Polars' Rust frames that aborts the process).
+    """
+    with _waiting_lock:
+        _waiting[0] += 1
+    try:
+        while not _EXITING.is_set():
+            try:
+                return future.result(timeout=WAIT_SLICE)
+            except TimeoutError:
+                continue
+        raise Cancelled
+    finally:
+        with _waiting_lock:
+            _waiting[0] -= 1
+
+
+@atexit.register
+def _release_waiting_threads() -> None:
+    """At exit: end every wait for a window (see :func:`_result`) and let the sources' threads leave Python."""
+    _EXITING.set()
+    deadline = time.monotonic() + 2 * WAIT_SLICE + 0.5
+    while (_waiting[0] or threads_in_sources()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)  # the last one hands its end of stream back to Polars
 
 
 def run_ordered(
@@ -286,7 +324,8 @@ def run_ordered(
     A failing task raises its own exception here, once every earlier result was yielded.
     Closing the generator, an error or Ctrl-C sets ``stop`` (running tasks stop at their
     next page) and drops the tasks not yet started; an early stop waits for the running
-    ones (up to :data:`JOIN_LIMIT`), Ctrl-C does not.
+    ones (up to :data:`JOIN_LIMIT`, and only in the thread that drove the read), Ctrl-C
+    does not.
 
     Examples
     --------
@@ -323,7 +362,11 @@ def run_ordered(
         stop.set()
         for future in pending:
             future.cancel()
-        pool.close(wait=0.0 if interrupted else JOIN_LIMIT)
+        # Wait for the running workers (they stop at their next page), except at Ctrl-C or
+        # interpreter exit, and never from one of the pool's own threads (a source finalised
+        # by the garbage collector there): then they end on their own.
+        waits = not interrupted and not sys.is_finalizing()
+        pool.close(wait=JOIN_LIMIT if waits else 0.0)
         for future in pending:
             if future.done() and not future.cancelled():
                 future.exception()  # retrieved: a stopped worker's error is not reported twice
@@ -594,12 +637,17 @@ class ReadEngine:
         that many rows are in; otherwise ``max_workers`` windows at a time.
         """
         given = 0
-        for _window, frames in self._run(self.windows(predicate), streamed=n_rows is not None, keep_extras=False):
-            for frame in frames:
-                yield frame
-                given += frame.height
-                if n_rows is not None and given >= n_rows:
-                    return
+        try:
+            for _window, frames in self._run(self.windows(predicate), streamed=n_rows is not None, keep_extras=False):
+                for frame in frames:
+                    yield frame
+                    given += frame.height
+                    if n_rows is not None and given >= n_rows:
+                        return
+        except Cancelled:
+            if not _EXITING.is_set():
+                raise
+            # the interpreter is exiting and Polars still pulls a source it no longer needs: end it quietly
 
     def collect(self) -> pl.DataFrame:
         """Every row, every column, undocumented ones included (the pandas backend)."""

@@ -18,12 +18,13 @@ Examples
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator
 
 import polars as pl
 from polars.io.plugins import register_io_source
 
-__all__ = ["BatchSource", "pushdown", "scan_batches"]
+__all__ = ["BatchSource", "pushdown", "scan_batches", "threads_in_sources"]
 
 BatchSource = Callable[[pl.Expr | None, int | None], Iterable[pl.DataFrame]]
 """``batches(predicate, n_rows)``: full frames; the predicate and limit are hints it may use."""
@@ -81,8 +82,56 @@ def scan_batches(batches: BatchSource, *, schema: pl.Schema, name: str, detail: 
         with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None, batch_size: int | None
     ) -> Iterator[pl.DataFrame]:
         del batch_size  # batches are days or files: their natural size
-        return pushdown(
-            batches(predicate, n_rows), schema=schema, with_columns=with_columns, predicate=predicate, n_rows=n_rows
+        return _counted(
+            pushdown(
+                batches(predicate, n_rows), schema=schema, with_columns=with_columns, predicate=predicate, n_rows=n_rows
+            )
         )
 
     return register_io_source(source, schema=schema, explain_name=name, explain_detail=detail)
+
+
+_inside = [0]
+_inside_lock = threading.Lock()
+
+
+def threads_in_sources() -> int:
+    """How many threads (Polars' own) are running a source's code right now.
+
+    At interpreter exit a thread that is still inside Python when finalisation starts is
+    stopped abruptly, which inside Polars' Rust frames aborts the process: the read engine
+    waits for this count to reach zero before it lets the interpreter go.
+    """
+    return _inside[0]
+
+
+def _counted(frames: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """``frames``, counting the thread that runs it as inside a source, except while Polars holds a batch."""
+    _enter()
+    try:
+        while True:
+            batch = next(frames, None)
+            if batch is None:
+                return
+            _leave()
+            try:
+                yield batch
+            finally:
+                _enter()
+    finally:
+        try:
+            close = getattr(frames, "close", None)
+            if close is not None:
+                close()
+        finally:
+            _leave()
+
+
+def _enter() -> None:
+    with _inside_lock:
+        _inside[0] += 1
+
+
+def _leave() -> None:
+    with _inside_lock:
+        _inside[0] -= 1

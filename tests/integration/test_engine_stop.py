@@ -17,6 +17,7 @@ import polars as pl
 import pytest
 
 import digitalcx_frames as dcx
+from digitalcx_frames._http.transport import Reply
 from digitalcx_frames.simulator import Simulator
 
 TODAY = date(2026, 11, 20)
@@ -51,12 +52,12 @@ class InterruptOn(dcx.Client):
         self.release = threading.Event()
         self.pressed_at: float | None = None
 
-    def get(self, url: str, params: Mapping[str, str], *, accept: str = "text/csv", window: str, page: int) -> Any:
+    def send(self, url: str, params: Mapping[str, str], *, accept: str = "text/csv", window: str, page: int) -> Reply:
         if window == self.label and self.pressed_at is None:
             self.pressed_at = time.monotonic()
             _thread.interrupt_main()  # what Ctrl-C does to the main thread
             self.release.wait(5)  # a server that hangs on this day
-        return super().get(url, params, accept=accept, window=window, page=page)
+        return super().send(url, params, accept=accept, window=window, page=page)
 
 
 def test_ctrl_c_wakes_the_caller_at_once_stops_the_workers_and_keeps_completed_days(tmp_path: Path) -> None:
@@ -102,23 +103,30 @@ def test_an_early_stop_prints_nothing_and_leaves_no_thread_behind(
 
 
 def test_a_script_that_stopped_early_exits_at_once(tmp_path: Path) -> None:
+    """The days after the first answer only after 30 s: a script that needs only the first day ends at once."""
     script = tmp_path / "early.py"
     script.write_text(
-        "import sys, time\n"
-        "from datetime import date, timedelta\n"
+        "import time\n"
+        "from datetime import timedelta\n"
         "import digitalcx_frames as dcx\n"
         "from digitalcx_frames.simulator import Faults, Simulator\n"
-        "sim = Simulator(rows_per_day=300, page_size=100, faults=Faults(latency=0.4))\n"
-        "lazy = dcx.read_interactions(sim.customer_key, sim.project_key, culture=sim.culture,\n"
-        "    start=sim.today - timedelta(days=10), end=sim.today, client=dcx.Client(**sim.connection, timeout=60),\n"
-        "    cache=False, max_workers=4, progress=False)\n"
-        "print(lazy.slice(100, 10).collect().height)\n"
-        "print(time.monotonic(), flush=True)\n"
+        "if __name__ == '__main__':\n"
+        "    with Simulator(rows_per_day=300, page_size=100, process=True) as probe:\n"
+        "        today = probe.today\n"
+        "    first = today - timedelta(days=10)\n"
+        "    slow = frozenset(first + timedelta(days=n) for n in range(1, 10))\n"
+        "    sim = Simulator(rows_per_day=300, page_size=100, process=True,\n"
+        "                    faults=Faults(timeout_dates=slow, timeout_delay=30))\n"
+        "    lazy = dcx.read_interactions(sim.customer_key, sim.project_key, culture=sim.culture, start=first,\n"
+        "        end=today, client=dcx.Client(**sim.connection, timeout=(10, 120)), cache=False, max_workers=4,\n"
+        "        progress=False)\n"
+        "    print(lazy.slice(100, 10).collect().height)\n"
+        "    print(time.monotonic(), flush=True)\n"
     )
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False)
     ended = time.monotonic()
     assert done.returncode == 0, done.stderr
     height, stopped = done.stdout.split()
     assert height == "10"
-    assert ended - float(stopped) < 2.0, "the process ended without waiting for requests in flight"
+    assert ended - float(stopped) < 15.0, "the process ended without waiting 30 s for the requests in flight"
     assert done.stderr == ""
