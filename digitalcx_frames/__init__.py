@@ -14,9 +14,11 @@ from digitalcx_frames import (
     flag_ops,
 )
 from digitalcx_frames._archive import SyncResult, scan_archive, sync_archive
+from digitalcx_frames._doctor import DoctorReport, doctor
 from digitalcx_frames._http.transport import Client
 from digitalcx_frames._read.cache import CacheInfo, cache_info, clear_cache
 from digitalcx_frames._read.export import read_export
+from digitalcx_frames._read.fetch import ReadReport
 from digitalcx_frames._read.frames import read_interactions
 from digitalcx_frames.errors import (
     APIError,
@@ -44,6 +46,7 @@ __all__ = [
     "ConfigurationError",
     "DataWarning",
     "DigitalCXError",
+    "DoctorReport",
     "InteractionType",
     "InteractionTypeError",
     "InvalidRequestError",
@@ -51,12 +54,14 @@ __all__ = [
     "ParseError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ReadReport",
     "ServerError",
     "SyncResult",
     "WindowTimeoutError",
     "__version__",
     "cache_info",
     "clear_cache",
+    "doctor",
     "features",
     "flag_ops",
     "read_export",
