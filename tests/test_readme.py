@@ -3,28 +3,36 @@
 The Python blocks run in order, in one namespace, as a reader would paste them: in a
 temporary folder, with ``DIGITALCX_*`` pointing at a simulator that serves the README's
 project (``acme``/``support``, culture ``nl``) and the cache folder in that temporary folder.
+A block followed directly by a ```` ```text ```` block prints exactly that text.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from digitalcx_frames.schema import markdown_table
+from digitalcx_frames.schema import json_markdown_table, markdown_table
 from digitalcx_frames.simulator import Simulator
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
-_BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
+_BLOCK = re.compile(r"^```python\n(.*?)^```\n(?:\n```text\n(.*?)^```)?", re.MULTILINE | re.DOTALL)
 _LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
 
 
 def python_blocks(text: str) -> list[str]:
     """The code of every fenced ```` ```python ```` block, in order."""
-    return _BLOCK.findall(text)
+    return [code for code, _ in _BLOCK.findall(text)]
+
+
+def blocks_with_output(text: str) -> list[tuple[str, str | None]]:
+    """Each Python block and the ```` ```text ```` block right after it (what it prints), if any."""
+    return [(code, output or None) for code, output in _BLOCK.findall(text)]
 
 
 @pytest.fixture
@@ -38,13 +46,23 @@ def readers_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
         yield tmp_path
 
 
-def test_every_python_block_of_the_readme_runs(readers_machine: Path) -> None:
-    blocks = python_blocks(README.read_text())
-    assert len(blocks) >= 6
+def test_every_python_block_of_the_readme_runs_and_prints_what_the_readme_shows(readers_machine: Path) -> None:
+    blocks = blocks_with_output(README.read_text())
+    assert len(blocks) >= 5
+    assert any(output for _, output in blocks), "the README shows no output of a block"
     namespace: dict[str, object] = {"__name__": "__readme__"}
-    for number, block in enumerate(blocks, start=1):
+    for number, (block, output) in enumerate(blocks, start=1):
         code = compile(block, f"README.md, python block {number}", "exec")
-        exec(code, namespace)
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            exec(code, namespace)
+        if output is not None:
+            assert printed.getvalue() == output, f"python block {number} prints:\n{printed.getvalue()}"
+
+
+def test_the_harness_pairs_a_block_with_the_output_shown_after_it() -> None:
+    text = "```python\nprint(1)\n```\n\n```text\n1\n```\n\n```python\nx = 2\n```\n"
+    assert blocks_with_output(text) == [("print(1)\n", "1\n"), ("x = 2\n", None)]
 
 
 def test_the_harness_sees_a_broken_block(readers_machine: Path) -> None:
@@ -63,6 +81,10 @@ def test_readme_links_stay_inside_the_repository() -> None:
 
 def test_readme_column_table_is_generated_from_the_schema() -> None:
     assert markdown_table() in README.read_text()
+
+
+def test_readme_json_column_table_is_generated_from_the_schema() -> None:
+    assert json_markdown_table() in README.read_text()
 
 
 def test_readme_set_up_commands_are_make_targets_and_ci_runs_the_test_command() -> None:
