@@ -75,6 +75,7 @@ from dask.dataframe.utils import clear_known_categories
 
 from digitalcx_frames._http.auth import ENV_CLIENT_SECRET
 from digitalcx_frames._http.transport import Client
+from digitalcx_frames._read.combined import archived_days, build_archived_query
 from digitalcx_frames._read.query import Instant, build_query
 from digitalcx_frames._read.windows import day_windows
 from digitalcx_frames.errors import ConfigurationError
@@ -257,6 +258,7 @@ def read_dask(
     extra_columns: Sequence[str] = (),
     cache: bool | str | os.PathLike[str] = True,
     now: datetime | None = None,
+    archive: str | os.PathLike[str] | None = None,
 ) -> dd.DataFrame:
     """Read interaction logs as a lazy Dask DataFrame, one partition per UTC day.
 
@@ -284,6 +286,10 @@ def read_dask(
         folder path as seen by the workers.
     now
         The clock for the 90-day rule and for closed days (tests inject it).
+    archive
+        An archive root (:func:`~digitalcx_frames.sync_archive`) as seen by the workers:
+        each day it holds is read from it, the others from the cache or the API; ``start``
+        may reach back as far as it holds whole days. Checked at the call.
 
     Returns
     -------
@@ -314,7 +320,7 @@ def read_dask(
     ('Int64', 'timestamp')
     """
     del progress  # one day per partition: Dask's diagnostics show progress
-    query = build_query(
+    query = (build_query if archive is None else build_archived_query)(
         customer_key,
         project_key,
         culture=culture,
@@ -334,6 +340,8 @@ def read_dask(
         raise ConfigurationError(f"max_workers must be an int >= 1, got {max_workers!r}")
     if not isinstance(cache, bool | str | os.PathLike):
         raise ConfigurationError(f"cache must be True, False or a folder path, not {cache!r}")
+    if archive is not None:
+        archived_days(archive, query, now=now)  # its errors at the call, not in a worker
     extras = tuple(extra_columns)
     schema = polars_schema()
     for name in extras:
@@ -355,6 +363,7 @@ def read_dask(
             "max_workers": max_workers,
             "cache": cache,
             "now": now,
+            **({} if archive is None else {"archive": archive}),
         },
         extra_columns=extras,
         columns=tuple(schema.names()),
