@@ -20,7 +20,6 @@ import functools
 import hashlib
 import itertools
 import json
-import operator
 import random
 import re
 from dataclasses import dataclass, field
@@ -760,8 +759,74 @@ def _late_sessions(day: date, *, seed: int, stream: str, count: int, culture: st
 VECTORISE_FROM: Final = 20_000
 """From this many ``rows_per_day`` the day's sessions are drawn vectorised (see :func:`generate_day`)."""
 _TEMPLATE_SESSIONS: Final = 4096
+COLUMNS_KEY: Final = "columns"
+"""Key of :attr:`Day.cache` holding the day's values column by column until the CSV is rendered."""
 _CONVERSATION: Final = re.compile(r"conv-[0-9a-f]{12}")
 _STAMP: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+
+
+@dataclass(slots=True)
+class _Columns:
+    """Rows as columns: the 28 wire values, then what the filters need."""
+
+    values: list[np.ndarray]  # one array per API column (object, or int64 for the timestamps)
+    ts: np.ndarray  # TimestampStart, milliseconds (int64)
+    combo: np.ndarray  # int64
+    active: np.ndarray  # bool
+    names: np.ndarray  # object: the type names (a list per row)
+    main: np.ndarray  # object: the main type name
+
+    @classmethod
+    def of(cls, raw: list[_Raw]) -> _Columns:
+        """Columns of rows generated row by row."""
+        rows = [item[2] for item in raw]
+        values = [_objects(list(column)) for column in zip(*rows, strict=True)] if rows else _empty_values()
+        return cls(
+            values,
+            np.array([item[0] for item in raw], dtype=np.int64),
+            np.array([item[3] for item in raw], dtype=np.int64),
+            np.array([item[4] for item in raw], dtype=bool),
+            _objects([item[5] for item in raw]),
+            _objects([item[6] for item in raw]),
+        )
+
+    def take(self, order: np.ndarray) -> _Columns:
+        """The rows at ``order``."""
+        return _Columns(
+            [column[order] for column in self.values],
+            self.ts[order],
+            self.combo[order],
+            self.active[order],
+            self.names[order],
+            self.main[order],
+        )
+
+    @staticmethod
+    def concat(parts: list[_Columns]) -> _Columns:
+        """The rows of ``parts``, one after the other."""
+        return _Columns(
+            [np.concatenate([p.values[i] for p in parts]) for i in range(len(API_COLUMN_NAMES))],
+            np.concatenate([p.ts for p in parts]),
+            np.concatenate([p.combo for p in parts]),
+            np.concatenate([p.active for p in parts]),
+            np.concatenate([p.names for p in parts]),
+            np.concatenate([p.main for p in parts]),
+        )
+
+
+def _objects(items: list[object]) -> np.ndarray:
+    """A 1-d object array of ``items`` (lists stay elements, never a second dimension)."""
+    array = np.empty(len(items), dtype=object)
+    if items and isinstance(items[0], list):
+        for i, item in enumerate(items):
+            array[i] = item
+    else:
+        array[:] = items
+    return array
+
+
+def _empty_values() -> list[np.ndarray]:
+    return [np.empty(0, dtype=object) for _ in API_COLUMN_NAMES]
 
 
 @dataclass(frozen=True, slots=True)
@@ -773,11 +838,11 @@ class _Library:
     interactions: np.ndarray  # distinct interactions of each session
     offsets: np.ndarray  # per row: milliseconds after the session's start
     durations: np.ndarray  # per row: TimestampEnd - TimestampStart
-    local: list[int]  # per row: its interaction, numbered within the session
-    origin: list[int]  # per row: the interaction it follows (-1: none)
-    rows: list[_Raw]  # per row: the template row (its uuids, conversation id and stamp are replaced)
-    conversation: list[str]  # per row: the template conversation id in OutputMetadata ("" none)
-    stamp: list[str]  # per row: the template CURRENT_DATETIME in OutputMetadata ("" none)
+    local: np.ndarray  # per row: its interaction, numbered within the session
+    origin: np.ndarray  # per row: the interaction it follows (-1: none)
+    columns: _Columns  # the template rows (their uuids, conversation ids and stamps are replaced)
+    conversation: np.ndarray  # per row: the template conversation id in OutputMetadata ("" none)
+    stamp: np.ndarray  # per row: the template CURRENT_DATETIME in OutputMetadata ("" none)
 
 
 @functools.lru_cache(maxsize=16)
@@ -814,25 +879,27 @@ def _library(seed: int, stream: str, culture: str, unknown_type_rate: float) -> 
         np.array(interactions, dtype=np.int64),
         np.array([item[0] - _DAY_MS for item in gen.raw], dtype=np.int64),
         np.array([int(item[2][end]) - int(item[2][begin]) for item in gen.raw], dtype=np.int64),  # type: ignore[call-overload]
-        local,
-        origin,
-        gen.raw,
-        conversation,
-        stamp,
+        np.array(local, dtype=np.int64),
+        np.array(origin, dtype=np.int64),
+        _Columns.of(gen.raw),
+        _objects(list(conversation)),
+        _objects(list(stamp)),
     )
 
 
-def _uuids(generator: np.random.Generator, count: int) -> list[str]:
+def _uuids(generator: np.random.Generator, count: int) -> np.ndarray:
     raw = generator.bytes(16 * count).hex()
-    return [
-        f"{raw[i : i + 8]}-{raw[i + 8 : i + 12]}-4{raw[i + 13 : i + 16]}-a{raw[i + 17 : i + 20]}-{raw[i + 20 : i + 32]}"
-        for i in range(0, 32 * count, 32)
-    ]
+    return _objects(
+        [
+            f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
+            for h in (raw[i : i + 32] for i in range(0, 32 * count, 32))
+        ]
+    )
 
 
 def _vectorised_sessions(
     key: str, library: _Library, target: int, day_ms: int, hour_cum: tuple[float, ...]
-) -> list[_Raw]:
+) -> _Columns:
     """``target`` rows of whole sessions drawn from ``library``, placed in the day by ``hour_cum``.
 
     The sessions are the library's, so every rule of a session holds (feedback rates the
@@ -866,34 +933,36 @@ def _vectorised_sessions(
     index, stamps, session_of = index[keep], stamps[keep], session_of[keep]
     used = int(session_of[-1]) + 1 if len(keep) else 0
     interactions = library.interactions[picks[:used]]
-    first_interaction = (np.cumsum(interactions) - interactions).tolist()
+    first_interaction = np.cumsum(interactions) - interactions
     sessions = _uuids(generator, used)
-    conversations = [f"conv-{value:012x}" for value in generator.integers(0, 1 << 48, used).tolist()]
+    conversations = _objects([f"conv-{value:012x}" for value in generator.integers(0, 1 << 48, used).tolist()])
     uuids = _uuids(generator, int(interactions.sum()))
-    ends = (stamps + library.durations[index]).tolist()
-    metadata, feedback = COL["OutputMetadata"], COL["FeedbackInfo"]
-    out: list[_Raw] = []
-    for seq, (row, ts, end, number) in enumerate(
-        zip(index.tolist(), stamps.tolist(), ends, session_of.tolist(), strict=True)
-    ):
-        template = library.rows[row]
-        values = list(template[2])
-        base = first_interaction[number]
-        values[1] = uuids[base + library.local[row]]
-        origin = library.origin[row]
-        if origin >= 0:
-            values[2] = uuids[base + origin]
-            info = values[feedback]
-            if info:
-                values[feedback] = str(info).replace(str(template[2][2]), values[2])
-        values[3] = sessions[number]
-        values[5], values[6] = ts, end
-        if library.conversation[row]:
-            text = str(values[metadata]).replace(library.conversation[row], conversations[number])
-            if library.stamp[row]:
-                text = text.replace(library.stamp[row], iso_ms(ts))
-            values[metadata] = text
-        out.append((ts, seq, values, template[3], template[4], template[5], template[6]))
+    out = library.columns.take(index)
+    values = out.values
+    base = first_interaction[session_of]
+    values[COL["InteractionUuid"]] = uuids[base + library.local[index]]
+    origin = library.origin[index]
+    follows = np.flatnonzero(origin >= 0)
+    feedback = COL["FeedbackInfo"]
+    originating = values[COL["OriginatingInteractionUuid"]]
+    template_origin = originating[follows]
+    originating[follows] = uuids[base[follows] + origin[follows]]
+    for at, old in zip(follows.tolist(), template_origin.tolist(), strict=True):
+        info = values[feedback][at]
+        if info:  # the id of the rated answer inside FeedbackInfo
+            values[feedback][at] = info.replace(old, originating[at])
+    values[COL["SessionUuid"]] = sessions[session_of]
+    values[COL["TimestampStart"]] = stamps
+    values[COL["TimestampEnd"]] = stamps + library.durations[index]
+    out.ts = stamps
+    metadata = values[COL["OutputMetadata"]]
+    template_conversation = library.conversation[index]
+    template_stamp = library.stamp[index]
+    for at in np.flatnonzero(template_conversation != "").tolist():
+        text = metadata[at].replace(template_conversation[at], conversations[session_of[at]])
+        if template_stamp[at]:
+            text = text.replace(template_stamp[at], iso_ms(int(stamps[at])))
+        metadata[at] = text
     return out
 
 
@@ -975,40 +1044,50 @@ def generate_day(
     target = volume - len(carried)
     if vectorised or (vectorised is None and rows_per_day >= VECTORISE_FROM):
         library = _library(seed, stream, culture, unknown_type_rate)
-        raw = _vectorised_sessions(f"digitalcx-simulator:{key}", library, target, day_ms, hour_cum)
+        main = _vectorised_sessions(f"digitalcx-simulator:{key}", library, target, day_ms, hour_cum)
     else:
         gen = _Sessions(rng, culture, unknown_type_rate)
         while len(gen.raw) < target:
             hour = rng.choices(_HOURS, cum_weights=hour_cum)[0]
             gen.session(day_ms + hour * 3_600_000 + rng.randrange(3_600_000), end_ms)
-        raw = gen.raw
-        del raw[target:]
-    raw.extend((ts, len(raw) + i, *rest) for i, (ts, _, *rest) in enumerate(carried))  # type: ignore[misc]
-    raw.sort(key=operator.itemgetter(0, 1))
+        del gen.raw[target:]
+        main = _Columns.of(gen.raw)
+    both = _Columns.concat([main, _Columns.of(carried)])
+    rows = both.take(np.lexsort((np.arange(len(both.ts)), both.ts)))  # by (TimestampStart, generation order)
+    values = rows.values
     if malformed_rate:
         bad = random.Random(f"digitalcx-simulator:{key}:malformed")
-        for item in raw:
+        for at in range(len(rows.ts)):
             if bad.random() < malformed_rate:
-                values = item[2]
-                filled = [i for i in _MALFORMABLE if values[i]]
+                filled = [i for i in _MALFORMABLE if values[i][at]]
                 if filled:
                     i = bad.choice(filled)
-                    text = str(values[i])
-                    values[i] = text[: len(text) // 2]  # cut short: never valid JSON
+                    text = str(values[i][at])
+                    values[i][at] = text[: len(text) // 2]  # cut short: never valid JSON
     index, count = slot
     day_index = (day - date(2024, 1, 1)).days
     base = 5_000_000_000 + (day_index * count + index) * 1_000_000  # ~5.3e9 in 2025, like the live service
-    out = Day(day, [], [], [], [], [], [], [])
-    for rank, (ts, _, values, combo, active, names, main) in enumerate(raw):
-        values[0] = base + rank * 2 + rng.getrandbits(1)
-        out.rows.append(tuple(values))
-        out.ts.append(ts)
-        out.combo.append(combo)
-        out.main_bit.append(_BIT.get(main, 0))
-        mask = 0
-        for name in names:
-            mask |= _BIT.get(name, 0)
-        out.mask.append(mask)
-        out.active.append(active)
-        out.names.append(names)
+    size = len(rows.ts)
+    jitter = np.frombuffer(rng.randbytes(size), dtype=np.uint8) & 1 if size else np.zeros(0, dtype=np.uint8)
+    values[0] = base + 2 * np.arange(size, dtype=np.int64) + jitter
+    names = rows.names.tolist()
+    masks: dict[int, int] = {}
+    for found in names:
+        if id(found) not in masks:
+            mask = 0
+            for name in found:
+                mask |= _BIT.get(name, 0)
+            masks[id(found)] = mask
+    columns = [column.tolist() for column in values]
+    out = Day(
+        day,
+        list(zip(*columns, strict=True)) if size else [],
+        rows.ts.tolist(),
+        rows.combo.tolist(),
+        [_BIT.get(name, 0) for name in rows.main.tolist()],
+        [masks[id(found)] for found in names],
+        rows.active.tolist(),
+        names,
+    )
+    out.cache[COLUMNS_KEY] = columns  # the renderer's input, dropped once the CSV is rendered
     return out

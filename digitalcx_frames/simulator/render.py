@@ -27,7 +27,7 @@ from typing import Final
 import polars as pl
 
 from digitalcx_frames.schema import API_COLUMN_NAMES
-from digitalcx_frames.simulator.data import COL, VECTORISE_FROM, Day, iso_ms
+from digitalcx_frames.simulator.data import COL, COLUMNS_KEY, VECTORISE_FROM, Day, iso_ms
 
 __all__ = ["csv_field", "csv_header", "csv_lines", "extra_value", "full_lines", "json_objects", "key_name"]
 
@@ -101,11 +101,19 @@ def _rendered(day: Day, delimiter: str) -> tuple[list[bytes], list[bytes]]:
         return cached  # type: ignore[return-value]
     result = _csv_lines_polars(day, delimiter) if len(day.rows) >= VECTORISE_FROM else _csv_lines_rows(day, delimiter)
     day.cache[key] = result
+    day.cache.pop(COLUMNS_KEY, None)
     return result
 
 
+def _columns(day: Day) -> list[list[object]]:
+    found = day.cache.get(COLUMNS_KEY)
+    if found is not None:
+        return found  # type: ignore[return-value]
+    return [list(column) for column in zip(*day.rows, strict=True)] if day.rows else [[] for _ in API_COLUMN_NAMES]
+
+
 def _csv_lines_polars(day: Day, delimiter: str) -> tuple[list[bytes], list[bytes]]:
-    columns = list(zip(*day.rows, strict=True)) if day.rows else [() for _ in API_COLUMN_NAMES]
+    columns = _columns(day)
     special = "[" + re.escape(delimiter) + '"\r\n]'
     texts: list[pl.Series] = []
     start, end = _TS
@@ -217,7 +225,7 @@ def _json_rows(day: Day, user_info: bool, names: list[str], extra_column: str | 
 
 
 def _json_polars(day: Day, user_info: bool, names: list[str], extra_column: str | None) -> list[bytes]:
-    columns = list(zip(*day.rows, strict=True)) if day.rows else [() for _ in API_COLUMN_NAMES]
+    columns = _columns(day)
     series: list[pl.Series] = []
     for i, (name, values) in enumerate(zip(names, columns, strict=True)):
         if i == 0:
