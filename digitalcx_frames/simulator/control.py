@@ -108,7 +108,8 @@ class Simulator:
     seed
         Seed of the data (and of the faults unless ``faults.seed`` is set).
     rows_per_day
-        Exact number of rows of each UTC day before filters (days after ``today`` have none).
+        Exact number of rows of each UTC day before filters (days after ``today`` have none),
+        per project and culture; with ``traffic="realistic"`` the mean of a week.
     page_size
         Rows per page when the client asks for ``paginateData=true``.
     end_with_204
@@ -199,6 +200,15 @@ class Simulator:
 
     Gateway timeouts are a :class:`Faults` setting: ``Faults(timeout_hours=6,
     timeout_delay=120)`` answers 504 to every window longer than 6 h, after 120 s.
+
+    Examples
+    --------
+    >>> day = datetime(2026, 11, 19, tzinfo=UTC)
+    >>> with Simulator(rows_per_day=50, today=date(2026, 11, 20), projects=("support", "sales"),
+    ...                cultures=("nl", "en"), ignore_filters={"filterText"}) as sim:
+    ...     rows = sim.expected_rows(day, day + timedelta(days=1), project_key="sales", culture="en")
+    ...     sim.project_key, sim.project_keys, {row["Culture"] for row in rows}
+    ('support', ('support', 'sales'), {'en'})
     """
 
     def __init__(
