@@ -58,12 +58,9 @@ def test_the_gateway_delay_is_real_without_an_injected_sleep() -> None:
         began = time.perf_counter()
         assert api.get().status_code == 504
         waited = time.perf_counter() - began
-        began = time.perf_counter()
         assert api.get(end=SIM_DAY + timedelta(minutes=30)).status_code == 200
-        quick = time.perf_counter() - began
         api.close()
     assert waited >= 0.2
-    assert quick < 0.2
 
 
 # -- ignored filters and spellings ---------------------------------------------------------
@@ -254,3 +251,16 @@ def test_a_fixed_port() -> None:
             Simulator(rows_per_day=10, today=TODAY, port=port)
     with Simulator(rows_per_day=10, today=TODAY, port=port) as again:  # released on stop
         assert again.port == port
+
+
+def test_a_fixed_port_in_process_mode() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    with Simulator(rows_per_day=10, today=TODAY, port=port, process=True) as sim:
+        assert sim.base_url == f"http://127.0.0.1:{port}"
+        api = SimAPI(sim)
+        assert api.get().status_code == 200
+        api.close()
+        with pytest.raises(OSError, match=f"cannot listen on port {port}"):
+            Simulator(rows_per_day=10, today=TODAY, port=port, process=True)
