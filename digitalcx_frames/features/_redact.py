@@ -210,8 +210,7 @@ def redact(
     lazy: nothing is computed until you collect), a pandas ``DataFrame`` (nullable dtypes),
     or a narwhals frame of one of them.
     The work is done by Polars expressions; only the distinct ids are hashed in Python.
-    The module documentation, :mod:`digitalcx_frames.features._redact`, lists what each
-    column gets and, just as important, what is **not** removed (names, for one).
+    The user guide's *Security and redaction* page lists what each column gets.
 
     Parameters
     ----------
@@ -236,6 +235,20 @@ def redact(
     -------
     The same kind of frame as ``frame``, with the same columns in the same order.
 
+    Notes
+    -----
+    Hashes are keyed BLAKE2b digests written as 32 lower-case letters ``a``–``p``; the same id
+    gives the same hash under the same salt in every column, inside the JSON text and in
+    every file, so sessions still group and files still join. Scrubbing replaces only the
+    matched span: e-mail addresses, URL query strings and fragments, IBANs, phone numbers,
+    card-like digit groups and runs of 6 or more digits. Dates, times, prices, short numbers
+    and article ids stay.
+
+    **Not removed**: names, street addresses, postcodes and anything else a pattern cannot
+    recognise; digits glued to a letter or ``-``; ``log_id``, timestamps, culture and types;
+    ids inside ``articles``, ``faqs_found``, ``generative_ai_sources``, ``article_ids`` and
+    ``dialog_paths``. Read a sample of the output before you share it.
+
     Raises
     ------
     ValueError
@@ -246,7 +259,7 @@ def redact(
     Examples
     --------
     >>> import polars as pl
-    >>> from digitalcx_frames.features._redact import redact
+    >>> from digitalcx_frames.features import redact
     >>> logs = pl.DataFrame(
     ...     {
     ...         "session_uuid": ["s-1", "s-1", "s-2"],

@@ -18,7 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digitalcx_frames.features._redact import ID_COLUMNS, redact
+from digitalcx_frames.features import redact
+from digitalcx_frames.features._redact import ID_COLUMNS
 from digitalcx_frames.simulator import Simulator
 from tests.conftest import read_sim
 
