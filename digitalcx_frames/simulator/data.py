@@ -1,8 +1,13 @@
 """Seeded, deterministic, realistic interaction rows for the simulator, one UTC day at a time.
 
-Each UTC day is generated from its own random generator seeded by ``(seed, day)``, so the
-rows of a day do not depend on which window or page asked for them. A day holds exactly
-``rows_per_day`` rows (before any filter), sorted by ``(TimestampStart, LogId)``.
+Each UTC day is generated from its own random generators seeded by ``(seed, stream, day)``
+(a stream is one project and culture), so the rows of a day do not depend on which window
+or page asked for them. A day holds exactly ``rows_per_day`` rows (before any filter; with
+``traffic="realistic"`` a number that follows the weekday), sorted by
+``(TimestampStart, LogId)``. A day's rows are whole sessions placed by the local hour of the
+project's time zone, plus the rows of the sessions that cross midnight (seeded by their
+first day, so both days agree). From :data:`VECTORISE_FROM` rows a day the sessions are
+drawn with numpy from a library of whole sessions instead of generated one by one.
 
 Examples
 --------
