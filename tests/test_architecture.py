@@ -145,3 +145,14 @@ def test_docs_architecture_names_every_module() -> None:
         if rel in {"__init__.py", "__main__.py", "py.typed"}:
             continue
         assert rel in named or Path(rel).name in named, f"docs/architecture.md does not describe {rel}"
+
+
+def test_no_test_module_imports_another() -> None:
+    # shared test code lives in conftest.py or in helper modules without the test_ prefix
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                assert not node.module.split(".")[-1].startswith("test_"), f"{path.name} imports {node.module}"
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    assert not alias.name.split(".")[-1].startswith("test_"), f"{path.name} imports {alias.name}"

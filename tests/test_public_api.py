@@ -127,12 +127,7 @@ def test_importing_the_package_registers_the_dcx_namespaces() -> None:
 
 
 PUBLIC_MODULES = {"errors", "flags", "schema", "flag_ops", "features", "simulator"}
-_PENDING = pytest.mark.xfail(strict=True, reason="integrator: submodules being renamed to private names")
-FACADES = [
-    "digitalcx_frames",
-    "digitalcx_frames.features",
-    pytest.param("digitalcx_frames.simulator", marks=_PENDING),
-]
+FACADES = ["digitalcx_frames", "digitalcx_frames.features", "digitalcx_frames.simulator"]
 IMPLEMENTATIONS = [
     "digitalcx_frames.errors",
     "digitalcx_frames.flags",

@@ -48,9 +48,7 @@ Examples
 ['base_url', 'client_id', 'client_secret', 'token_url']
 """
 
-from __future__ import annotations
-
-from digitalcx_frames.simulator.control import Connection, RequestRecord, Simulator, serve_forever
-from digitalcx_frames.simulator.faults import FAULT_KINDS, Faults
+from digitalcx_frames.simulator._control import Connection, RequestRecord, Simulator, serve_forever
+from digitalcx_frames.simulator._faults import FAULT_KINDS, Faults
 
 __all__ = ["FAULT_KINDS", "Connection", "Faults", "RequestRecord", "Simulator", "serve_forever"]

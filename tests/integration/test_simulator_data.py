@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from digitalcx_frames.flags import API_NAMES
-from digitalcx_frames.simulator.data import COL, Day, generate_day, row_dict
+from digitalcx_frames.simulator._data import COL, Day, generate_day, row_dict
 
 DAY = date(2026, 11, 2)
 

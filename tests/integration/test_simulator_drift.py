@@ -18,7 +18,7 @@ from digitalcx_frames.flags import InteractionType
 from digitalcx_frames.schema import API_COLUMN_NAMES
 from digitalcx_frames.simulator import Faults, Simulator
 from tests.conftest import SIM_DAY, SimAPI
-from tests.integration.test_simulator_contract import parse_csv
+from tests.integration.wire import parse_csv
 
 TODAY = date(2026, 11, 20)
 DAY = (SIM_DAY, SIM_DAY + timedelta(days=1))

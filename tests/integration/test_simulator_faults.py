@@ -11,7 +11,7 @@ import requests
 from digitalcx_frames.schema import API_COLUMN_NAMES
 from digitalcx_frames.simulator import FAULT_KINDS, Faults, Simulator
 from tests.conftest import SIM_DAY, SimAPI
-from tests.integration.test_simulator_contract import parse_csv
+from tests.integration.wire import parse_csv
 
 TODAY = date(2026, 11, 20)
 

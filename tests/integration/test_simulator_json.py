@@ -16,7 +16,7 @@ import pytest
 
 from digitalcx_frames.schema import API_COLUMN_NAMES
 from digitalcx_frames.simulator import Simulator
-from digitalcx_frames.simulator.data import (
+from digitalcx_frames.simulator._data import (
     CAMPAIGN_RATE,
     JSON_COLUMNS,
     VECTORISE_FROM,
@@ -24,9 +24,9 @@ from digitalcx_frames.simulator.data import (
     generate_day,
     row_dict,
 )
-from digitalcx_frames.simulator.render import _csv_lines_polars, _csv_lines_rows, _json_polars, _json_rows, key_name
+from digitalcx_frames.simulator._render import _csv_lines_polars, _csv_lines_rows, _json_polars, _json_rows, key_name
 from tests.conftest import SimAPI
-from tests.integration.test_simulator_contract import parse_csv
+from tests.integration.wire import parse_csv
 
 TODAY = date(2026, 11, 20)
 Row = dict[str, object]

@@ -14,7 +14,7 @@ import pytest
 
 from digitalcx_frames.simulator import Simulator
 from tests.conftest import SIM_DAY, SimAPI
-from tests.integration.test_simulator_contract import parse_csv
+from tests.integration.wire import parse_csv
 
 TODAY = date(2026, 11, 20)
 DAY = (SIM_DAY, SIM_DAY + timedelta(days=1))

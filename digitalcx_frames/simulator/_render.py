@@ -27,7 +27,7 @@ from typing import Final
 import polars as pl
 
 from digitalcx_frames.schema import API_COLUMN_NAMES
-from digitalcx_frames.simulator.data import COL, COLUMNS_KEY, VECTORISE_FROM, Day, iso_ms
+from digitalcx_frames.simulator._data import COL, COLUMNS_KEY, VECTORISE_FROM, Day, iso_ms
 
 __all__ = ["csv_field", "csv_header", "csv_lines", "extra_value", "full_lines", "json_objects", "key_name"]
 
@@ -92,7 +92,7 @@ def csv_lines(day: Day, delimiter: str) -> tuple[list[bytes], list[bytes], list[
 def _rendered(day: Day, delimiter: str) -> tuple[list[bytes], list[bytes]]:
     """``(lines without user info, user-info tails)``, rendered once and cached on the day.
 
-    Days of :data:`~digitalcx_frames.simulator.data.VECTORISE_FROM` rows or more are rendered
+    Days of :data:`~digitalcx_frames.simulator._data.VECTORISE_FROM` rows or more are rendered
     column by column with Polars (the same bytes, several times faster), smaller ones row by row.
     """
     key = ("csv", delimiter)
@@ -194,7 +194,7 @@ def json_objects(
 ) -> list[bytes]:
     """Each row as one compact JSON object (UTF-8), keys in ``key_case``, cached on the day.
 
-    Days of :data:`~digitalcx_frames.simulator.data.VECTORISE_FROM` rows or more are written
+    Days of :data:`~digitalcx_frames.simulator._data.VECTORISE_FROM` rows or more are written
     by Polars (``write_ndjson``: the same bytes as ``json.dumps``, several times faster).
     """
     key = ("json", user_info, key_case, extra_column)

@@ -26,9 +26,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digitalcx_frames.flags import KNOWN_BITS
 from digitalcx_frames.schema import API_COLUMN_NAMES
-from digitalcx_frames.simulator.data import COMBOS, Day, generate_day, row_dict
-from digitalcx_frames.simulator.faults import Faults
-from digitalcx_frames.simulator.render import full_lines, json_objects
+from digitalcx_frames.simulator._data import COMBOS, Day, generate_day, row_dict
+from digitalcx_frames.simulator._faults import Faults
+from digitalcx_frames.simulator._render import full_lines, json_objects
 
 _BODY_CACHE_BYTES: Final = 768 * 1024 * 1024
 

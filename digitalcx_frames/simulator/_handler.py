@@ -23,9 +23,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit
 
-from digitalcx_frames.simulator.data import Day
-from digitalcx_frames.simulator.render import csv_header, extra_value, full_lines, json_objects
-from digitalcx_frames.simulator.server import (
+from digitalcx_frames.simulator._data import Day
+from digitalcx_frames.simulator._render import csv_header, extra_value, full_lines, json_objects
+from digitalcx_frames.simulator._server import (
     RESOURCE,
     TENANT,
     Config,

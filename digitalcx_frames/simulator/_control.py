@@ -33,9 +33,9 @@ from types import TracebackType
 from typing import Any, TypedDict
 
 from digitalcx_frames.flags import InteractionType
-from digitalcx_frames.simulator.faults import FAULT_KINDS, Faults
-from digitalcx_frames.simulator.handler import SimulatorHTTPServer, make_server
-from digitalcx_frames.simulator.server import RESOURCE, TENANT, Config, Filters, State
+from digitalcx_frames.simulator._faults import FAULT_KINDS, Faults
+from digitalcx_frames.simulator._handler import SimulatorHTTPServer, make_server
+from digitalcx_frames.simulator._server import RESOURCE, TENANT, Config, Filters, State
 
 __all__ = ["RequestRecord", "Simulator", "serve_forever"]
 
@@ -186,7 +186,7 @@ class Simulator:
         documented one.
     ignore_filters
         Drift: filters the service accepts but does not apply, by their table names
-        (:data:`~digitalcx_frames.simulator.server.FILTER_NAMES`: ``interactionTypes``,
+        (:data:`~digitalcx_frames.simulator._server.FILTER_NAMES`: ``interactionTypes``,
         ``mainInteractionType``, ``activeSessionOnly``, ``filterText``, ``includeUserInfo``);
         an ignored parameter is not even validated, like an unknown one. Ignoring
         ``mainInteractionType`` or ``includeUserInfo`` ignores both spellings.
