@@ -164,10 +164,16 @@ def simulator(spec: SimSpec) -> Iterator[Simulator]:
         sim.stop()
 
 
-def prerender(sim: Simulator, days: int) -> float:
-    """Have the simulator's process generate and render the last ``days`` days; seconds taken."""
+def prerender(sim: Simulator, days: int, *, json_bodies: bool = False) -> float:
+    """Have the simulator's process generate and render the last ``days`` days; seconds taken.
+
+    ``json_bodies`` renders the JSON bodies too (for a reader that asks for JSON, B11's dlt).
+    """
     first, end = day_range(days)
-    payload = json.dumps({"first": first.isoformat(), "last": (end - timedelta(days=1)).isoformat()}).encode()
+    selection: dict[str, object] = {"first": first.isoformat(), "last": (end - timedelta(days=1)).isoformat()}
+    if json_bodies:
+        selection["json"] = True
+    payload = json.dumps(selection).encode()
     request = urllib.request.Request(f"{sim.base_url}/_simulator/prerender", data=payload, method="POST")
     start = time.perf_counter()
     with urllib.request.urlopen(request, timeout=1800) as response:

@@ -58,7 +58,7 @@ def test_every_benchmark_runs_at_tiny_sizes(tiny_sim: Simulator, tmp_path: Path)
 
 
 def test_b11_measures_each_tool_in_a_fresh_process(tiny_sim: Simulator) -> None:
-    from benchmarks import bench_dlt  # noqa: PLC0415
+    from benchmarks import bench_dlt
 
     ours = bench_dlt.measure(tiny_sim, "dcx-collect", 2, None)
     assert ours["rows"] > 0
