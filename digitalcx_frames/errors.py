@@ -43,6 +43,7 @@ __all__ = [
     "DigitalCXError",
     "InvalidRequestError",
     "NetworkError",
+    "PagingError",
     "ParseError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -228,6 +229,14 @@ def _rebuild_window_timeout(
     message: str, status_code: int | None, window: str | None, page: int | None, attempts: int | None
 ) -> WindowTimeoutError:
     return WindowTimeoutError(message, status_code=status_code, window=window, page=page, attempts=attempts)
+
+
+class PagingError(APIError):
+    """The service's paging went wrong: a repeated token, endless pages, or pages that repeat rows.
+
+    The status is that of the answers (200): the service answered, but its pages cannot be
+    a complete and finite window. What it did is in the message.
+    """
 
 
 class ParseError(DigitalCXError, ValueError):

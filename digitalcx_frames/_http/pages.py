@@ -42,9 +42,9 @@ import requests
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
 from digitalcx_frames._http.transport import Client
-from digitalcx_frames.errors import APIError, NetworkError, WindowTimeoutError
+from digitalcx_frames.errors import APIError, NetworkError, PagingError, WindowTimeoutError
 
-__all__ = ["CONTINUATION_HEADER", "MAX_PAGES", "PREFETCH_THREAD", "Page", "PageCursor", "PagingError", "iter_pages"]
+__all__ = ["CONTINUATION_HEADER", "MAX_PAGES", "PREFETCH_THREAD", "Page", "PageCursor", "iter_pages"]
 
 CONTINUATION_HEADER: Final = "continuationToken"
 MAX_PAGES: Final = 2_000
@@ -62,14 +62,6 @@ _CUT_ERRORS = (
     requests.exceptions.ConnectionError,
     OSError,
 )
-
-
-class PagingError(APIError):
-    """The service's paging went wrong: a repeated token, endless pages, or pages that repeat rows.
-
-    The status is that of the answers (200): the service answered, but its pages cannot be
-    a complete and finite window. What it did is in the message.
-    """
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -366,7 +358,7 @@ def _read_page(
                 return _read_body(response), attempts, response
             except ReadTimeoutError as exc:
                 raise WindowTimeoutError(
-                    "the body stopped arriving within the read timeout",
+                    "the body stopped arriving within the read timeout or the response deadline",
                     status_code=None,
                     window=window,
                     page=number,

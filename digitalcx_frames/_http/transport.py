@@ -32,7 +32,6 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
@@ -84,7 +83,6 @@ ENV_TOKEN_URL = "DIGITALCX_TOKEN_URL"
 RETRY_STATUSES = frozenset({429, 500, 502, 503})
 TOKEN_REFUSED = "missing token or token is incorrect"
 POOL_MAXSIZE = 32  # the starting size; the pool grows to the peak number of connections in use
-PREFETCH_WORKERS = 16
 DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 60.0)
 """``(connect, read)`` seconds: the read timeout is the longest silence between two reads."""
 DEFAULT_DEADLINE = 180.0
@@ -444,8 +442,6 @@ class Client:
             clock=clock,
             scope=functools.partial(_attempt_scope, self.deadline),
         )
-        self._executor: ThreadPoolExecutor | None = None
-        self._executor_lock = threading.Lock()
 
     @property
     def token_url(self) -> str:
@@ -463,20 +459,8 @@ class Client:
 
     def close(self) -> None:
         """Wait for background requests, then close the session (if the client built it)."""
-        with self._executor_lock:
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
         if self._own_session:
             self.session.close()
-
-    @property
-    def executor(self) -> ThreadPoolExecutor:
-        """A small thread pool for prefetching the next page; created on first use."""
-        with self._executor_lock:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(max_workers=PREFETCH_WORKERS, thread_name_prefix="dcx-prefetch")
-            return self._executor
 
     def interactions_url(self, customer_key: str, project_key: str) -> str:
         """The interactions endpoint of one project; both keys percent-encoded as one path segment."""
@@ -562,18 +546,6 @@ class Client:
                     status_code=status,
                 )
             raise self._error(status, message, window=window, page=page, attempts=attempts)
-
-    def get(
-        self,
-        url: str,
-        params: Mapping[str, str],
-        *,
-        accept: str = "text/csv",
-        window: str,
-        page: int,
-    ) -> Reply:
-        """The older name of :meth:`send` (same arguments, same :class:`Reply`); new code calls :meth:`send`."""
-        return self.send(url, params, accept=accept, window=window, page=page)
 
     def _send(
         self, url: str, params: Mapping[str, str], *, accept: str, window: str, page: int, before: int

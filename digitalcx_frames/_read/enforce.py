@@ -40,7 +40,7 @@ Examples
 >>> kept = enforce(batch, query)
 >>> kept.frame["log_id"].to_list(), kept.removed
 ([1, 4], {'main_interaction_types': 1, 'active_sessions_only': 1})
->>> tally = FilterTally(query)
+>>> tally = FilterTally()
 >>> tally.add(kept.removed)
 >>> print(tally.message())  # doctest: +NORMALIZE_WHITESPACE
 The service returned rows that the read's filters exclude; they were removed:
@@ -169,15 +169,8 @@ def enforce(frame: pl.DataFrame, query: Query) -> Enforced:
 
 @dataclass(slots=True)
 class FilterTally:
-    """The rows each filter removed over one read; warns once at the end.
+    """The rows each filter removed over one read (Python argument -> count); warns once at the end."""
 
-    Parameters
-    ----------
-    query
-        The read's query (for the names in the message).
-    """
-
-    query: Query
     removed: dict[str, int] = field(default_factory=dict)
 
     def add(self, removed: Mapping[str, int]) -> None:

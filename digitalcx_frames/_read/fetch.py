@@ -14,7 +14,7 @@ the archive's days — runs through :class:`ReadEngine`:
   and a LogId served twice in the window. The first time either fires, the window is read
   again (never split); the second time, an empty page with a token is taken as it is (some
   back ends legitimately send one in the middle of paging) and its token followed, while
-  rows served twice raise :class:`~digitalcx_frames._http.pages.PagingError`. Pages per
+  rows served twice raise :class:`~digitalcx_frames.errors.PagingError`. Pages per
   window are bounded by :data:`~digitalcx_frames._http.pages.MAX_PAGES`.
 - **window recovery**: a window that times out is split in halves and fetched again; a
   page that does not parse is fetched again a few times.
@@ -38,7 +38,7 @@ import threading
 import time
 import warnings
 from collections import Counter, deque
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date
@@ -47,18 +47,18 @@ from typing import Any, Final, Never, Protocol, TypeVar
 import polars as pl
 from tqdm import TqdmWarning, tqdm
 
-from digitalcx_frames._http.pages import MAX_PAGES, PagingError, iter_pages
+from digitalcx_frames._http.pages import MAX_PAGES, iter_pages
 from digitalcx_frames._http.transport import Client
 from digitalcx_frames._read.bounds import timestamp_bounds
+from digitalcx_frames._read.enforce import FilterTally, enforce
 from digitalcx_frames._read.parse import ParsedPage, empty_frame, parse_body
 from digitalcx_frames._read.query import Query
 from digitalcx_frames._read.scan import threads_in_sources
 from digitalcx_frames._read.windows import Window, day_windows, learned_lengths
-from digitalcx_frames.errors import DataWarning, ParseError, WindowTimeoutError
-from digitalcx_frames.flags import InteractionType
+from digitalcx_frames.errors import DataWarning, PagingError, ParseError, WindowTimeoutError
 from digitalcx_frames.schema import polars_schema
 
-__all__ = ["Cancelled", "DayStore", "ReadEngine", "ReadReport", "enforce_filters", "fetch_days", "run_ordered"]
+__all__ = ["Cancelled", "DayStore", "ReadEngine", "ReadReport", "fetch_days", "run_ordered"]
 
 logger = logging.getLogger("digitalcx_frames")
 
@@ -154,7 +154,7 @@ class _Counters:
     removed: Counter[str] = field(default_factory=Counter)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
-    def remove(self, removed: Counter[str]) -> None:
+    def remove(self, removed: Mapping[str, int]) -> None:
         """Rows the service sent that a filter of the query excludes (by wire parameter)."""
         with self._lock:
             self.removed.update(removed)
@@ -502,11 +502,12 @@ class _WindowReader:
 
     def enforce(self, parsed: ParsedPage) -> ParsedPage:
         """Remove the rows a filter of the query excludes (the service's filters are only an optimisation)."""
-        kept, removed = enforce_filters(parsed.frame, self.query)
-        if not removed:
+        result = enforce(parsed.frame, self.query)
+        if not result.removed:
             return parsed
-        self.counters.remove(removed)
-        return ParsedPage(kept, parsed.unknown_types, parsed.extra_columns, parsed.n_bytes, parsed.missing_columns)
+        self.counters.remove(result.removed)
+        frame = result.frame
+        return ParsedPage(frame, parsed.unknown_types, parsed.extra_columns, parsed.n_bytes, parsed.missing_columns)
 
     # -- THE page loop -------------------------------------------------------------------------
 
@@ -741,69 +742,6 @@ def fetch_days(
 # -- helpers ----------------------------------------------------------------------------------
 
 
-_FILTERS: Final = {
-    "mainInteractionType": "main_interaction_types",
-    "interactionTypes": "interaction_types",
-    "activeSessionOnly": "active_sessions_only",
-}
-"""The filters checked again on our side: wire parameter -> read_interactions argument."""
-
-
-def enforce_filters(frame: pl.DataFrame, query: Query) -> tuple[pl.DataFrame, Counter[str]]:
-    """Keep the rows that match the query's type and session filters; count the others by wire parameter.
-
-    The service's filters are an optimisation; correctness comes from here. A row is
-    removed when its main type is known and not in ``main_interaction_types``, when its
-    known types do not overlap ``interaction_types`` (a row with an unknown type name is
-    kept: it cannot be judged), or when its session is inactive with
-    ``active_sessions_only``. ``filter_text`` is not checked again: the service's exact
-    matching rule for it (substring? tokens? normalisation?) is not documented, and a
-    stricter or looser rule here would remove or keep the wrong rows.
-
-    Examples
-    --------
-    >>> from datetime import datetime, UTC
-    >>> from digitalcx_frames._read.query import build_query
-    >>> q = build_query("c", "p", culture="nl", start=datetime(2026, 11, 1, tzinfo=UTC),
-    ...                 end=datetime(2026, 11, 2, tzinfo=UTC), main_interaction_types="QA",
-    ...                 now=datetime(2026, 11, 3, tzinfo=UTC))
-    >>> frame = pl.DataFrame({"main_interaction_type": ["QA", "Event", "Smalltalk"],
-    ...                       "all_interaction_types": [2, 1, 1 << 15], "session_is_active": [True] * 3},
-    ...                      schema_overrides={"all_interaction_types": pl.UInt16})
-    >>> kept, removed = enforce_filters(frame, q)
-    >>> kept["main_interaction_type"].to_list(), dict(removed)
-    (['QA', 'Smalltalk'], {'mainInteractionType': 1})
-    """
-    conditions: dict[str, pl.Expr] = {}
-    if query.main_interaction_types is not None:
-        mask = int(query.main_interaction_types)
-        names = frame.get_column("main_interaction_type").unique().cast(pl.String).drop_nulls().to_list()
-        excluded = [name for name in names if (bit := _bit_of(name)) is not None and not bit & mask]
-        if excluded:  # compared on the Categorical itself: no String column is built
-            conditions["mainInteractionType"] = ~pl.col("main_interaction_type").is_in(excluded)
-    if query.interaction_types is not None:
-        mask = int(query.interaction_types)
-        masks = pl.col("all_interaction_types")
-        conditions["interactionTypes"] = ((masks & mask) != 0) | ((masks & int(InteractionType.UNKNOWN)) != 0)
-    if query.active_sessions_only:
-        conditions["activeSessionOnly"] = pl.col("session_is_active")
-    if not conditions or frame.height == 0:
-        return frame, Counter()
-    flags = frame.select(**{wire: condition.fill_null(True) for wire, condition in conditions.items()})
-    removed = Counter({wire: frame.height - int(flags.get_column(wire).sum()) for wire in conditions})
-    removed = +removed  # only the filters that removed something
-    if not removed:
-        return frame, removed
-    return frame.filter(pl.all_horizontal(flags.get_columns())), removed
-
-
-def _bit_of(name: str) -> int | None:
-    try:
-        return int(InteractionType.from_api_name(name))
-    except ValueError:
-        return None
-
-
 def _close(frames: Iterable[pl.DataFrame]) -> None:
     if isinstance(frames, Generator):
         frames.close()
@@ -825,14 +763,8 @@ def _concat(frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
 
 
 def _warn(counters: _Counters, schema: pl.Schema, *, keep_extras: bool) -> None:
-    for wire, count in sorted(counters.removed.items()):
-        warnings.warn(
-            f"the service returned {count} row(s) that the filter {wire} (read_interactions argument "
-            f"{_FILTERS[wire]}) excludes; they were removed. The service may not honour {wire}: run "
-            "`digitalcx-frames doctor` and attach its report to a bug report",
-            DataWarning,
-            stacklevel=2,
-        )
+    tally = FilterTally(dict(counters.removed))
+    tally.warn(stacklevel=2)
     for name, count in sorted(counters.unknown_types.items()):
         warnings.warn(
             f"the API sent the unknown interaction type name {name!r} in {count} row(s); it is kept in "

@@ -53,7 +53,7 @@ def test_a_filter_the_service_ignores_is_applied_here_with_one_warning(
     messages = [str(w.message) for w in record if wire in str(w.message)]
     assert len(messages) == 1, messages
     assert argument in messages[0]
-    assert f"{removed} row(s)" in messages[0]
+    assert f"{removed} row{'s' if removed != 1 else ''} for {wire}" in messages[0]
 
 
 def test_a_service_that_honours_the_filters_gives_no_warning() -> None:
@@ -67,7 +67,7 @@ def test_a_service_that_honours_the_filters_gives_no_warning() -> None:
 
 def test_enforcing_the_filters_is_cheap() -> None:
     """Vectorised: a million rows in well under a second (the figure is measured in B2)."""
-    from digitalcx_frames._read.fetch import enforce_filters
+    from digitalcx_frames._read.enforce import enforce
     from digitalcx_frames._read.query import build_query
 
     query = build_query(
@@ -82,7 +82,11 @@ def test_enforcing_the_filters_is_cheap() -> None:
             "session_is_active": [True, False, True, True] * (n // 4),
         }
     )
-    kept, removed = enforce_filters(frame, query)
-    assert kept.height == n // 2
-    assert removed == {"mainInteractionType": n // 2, "interactionTypes": n // 4, "activeSessionOnly": n // 4}
+    result = enforce(frame, query)
+    assert result.frame.height == n // 2
+    assert result.removed == {
+        "main_interaction_types": n // 2,
+        "interaction_types": n // 4,
+        "active_sessions_only": n // 4,
+    }
     assert timedelta(days=2) == END - START

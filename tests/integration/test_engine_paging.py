@@ -15,9 +15,9 @@ import polars as pl
 import pytest
 
 import digitalcx_frames as dcx
-from digitalcx_frames._http.pages import PagingError
 from digitalcx_frames._read.fetch import ReadEngine, ReadReport
 from digitalcx_frames._read.query import build_query
+from digitalcx_frames.errors import PagingError
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 DAY = datetime(2026, 11, 19, tzinfo=UTC)

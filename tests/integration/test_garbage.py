@@ -33,8 +33,8 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 import digitalcx_frames as dcx
-from digitalcx_frames._http.pages import PagingError
 from digitalcx_frames._read.parse import parse_body
+from digitalcx_frames.errors import PagingError
 from digitalcx_frames.schema import polars_schema
 from digitalcx_frames.simulator import Simulator
 from tests.conftest import SIM_DAY, SIM_TODAY, SimAPI

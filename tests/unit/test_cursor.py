@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digitalcx_frames._http.pages import CONTINUATION_HEADER, MAX_PAGES, PageCursor, PagingError
+from digitalcx_frames._http.pages import CONTINUATION_HEADER, MAX_PAGES, PageCursor
+from digitalcx_frames.errors import PagingError
 
 tokens = st.text(min_size=1, max_size=12).map(str.strip).filter(bool)
 attempts = st.integers(min_value=1, max_value=5)

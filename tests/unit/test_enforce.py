@@ -108,7 +108,7 @@ def test_wire_names_come_from_what_the_query_sends() -> None:
 
 def test_one_warning_per_read_names_the_wire_parameter_the_argument_and_the_count() -> None:
     q = query(main_interaction_types="QA", active_sessions_only=True)
-    tally = FilterTally(q)
+    tally = FilterTally()
     for frame in (batch(["Event", "QA"], [1, 2], [True, True]), batch(["Dialog", "QA"], [8, 2], [True, False])):
         tally.add(enforce(frame, q).removed)
     with warnings.catch_warnings(record=True) as caught:
@@ -124,7 +124,7 @@ def test_one_warning_per_read_names_the_wire_parameter_the_argument_and_the_coun
 
 def test_no_warning_when_the_service_honoured_every_filter() -> None:
     q = query(main_interaction_types="QA")
-    tally = FilterTally(q)
+    tally = FilterTally()
     tally.add(enforce(batch(["QA"], [2], [True]), q).removed)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
