@@ -308,12 +308,14 @@ class WindowLengths:
             self._expire()
             before = (self._works, self._fails)
             self._confirmed = self._clock()
+            if probe:
+                self._probing = False
+            if self._works is None and self._fails is None:
+                return  # nothing has timed out: nothing to learn (a part of a day restricts no later window)
             if self._works is None or length > self._works:
                 self._works = length
             if self._fails is not None and length >= self._fails:
                 self._fails = None
-            if probe:
-                self._probing = False
             changed = before != (self._works, self._fails)
         self._report(changed)
 
@@ -417,8 +419,8 @@ class _LengthsFile:
         """Remember ``learned`` as confirmed now (entries that are forgotten anyway are dropped)."""
         with self._lock:
             entries = {key: value for key, value in self._entries().items() if self._parse(value) is not None}
-            if learned.empty:
-                entries.pop(self.entry, None)
+            if learned.times_out is None and (learned.works is None or learned.works >= _DAY):
+                entries.pop(self.entry, None)  # whole days work: nothing worth remembering
             else:
                 entries[self.entry] = {
                     "works_seconds": None if learned.works is None else learned.works.total_seconds(),

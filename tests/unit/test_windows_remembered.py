@@ -199,3 +199,35 @@ def test_a_client_without_learning_learns_and_writes_nothing(tmp_path: Path) -> 
     assert repr(lengths) == "WindowLengths(learn=False)"
     assert learned_lengths(owner, KEY, folder=tmp_path) is lengths
     assert learned_lengths(Owner(), KEY, folder=tmp_path).learned().works == timedelta(hours=6), "file untouched"
+
+
+def test_a_read_that_never_timed_out_learns_and_writes_nothing(tmp_path: Path) -> None:
+    lengths = learned_lengths(Owner(), KEY, folder=tmp_path)
+    lengths.succeeded(HALF)  # a read of half a day, answered in time
+    lengths.succeeded(QUARTER)
+    assert lengths.learned().empty
+    assert lengths.admit(DAY, read="next") == "fetch", "the next read's whole days are not cut to 12 h"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_probe_that_outlived_what_was_learned_still_ends() -> None:
+    now = [0.0]
+    lengths = WindowLengths(clock=lambda: now[0])
+    lengths.timed_out(DAY)
+    lengths.succeeded(HALF)
+    assert lengths.admit(DAY, read="a") == "probe"
+    now[0] += FORGET_AFTER.total_seconds() + 1  # forgotten while the probe was in flight
+    lengths.succeeded(DAY, probe=True)
+    lengths.timed_out(DAY)
+    lengths.succeeded(HALF)
+    assert lengths.admit(DAY, read="b") == "probe", "the earlier probe is no longer in flight"
+
+
+def test_whole_days_working_again_is_not_worth_a_file_entry(tmp_path: Path) -> None:
+    lengths = learned_lengths(Owner(), KEY, folder=tmp_path)
+    learn_quarter_days(lengths)
+    lengths.succeeded(HALF)
+    assert lengths.admit(DAY, read="a") == "probe"
+    lengths.succeeded(DAY, probe=True)  # the service is fast again
+    assert json.loads((tmp_path / LENGTHS_FILE).read_text(encoding="utf-8"))["entries"] == {}
+    assert learned_lengths(Owner(), KEY, folder=tmp_path).admit(DAY, read="b") == "fetch"
