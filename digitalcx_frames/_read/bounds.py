@@ -31,6 +31,7 @@ from __future__ import annotations
 import io
 import json
 import warnings
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -50,10 +51,15 @@ _TICK: Final = timedelta(microseconds=1)  # the column's resolution: a strict bo
 
 Side = tuple[str, str]
 """What the predicate compares: ``("ts" | "date", time zone)``."""
+_ZONE: ContextVar[str] = ContextVar("digitalcx_frames_column_zone", default="UTC")
+"""The time zone of the ``timestamp_start`` column being read (``tz=`` of the read)."""
 
 
-def timestamp_bounds(predicate: pl.Expr | None) -> Bounds:
+def timestamp_bounds(predicate: pl.Expr | None, *, zone: str = "UTC") -> Bounds:
     """The range of ``timestamp_start`` outside which ``predicate`` cannot be true.
+
+    ``zone`` is the time zone of the column itself (``read_interactions(tz=...)``); the
+    bounds are UTC instants either way.
 
     Raises
     ------
@@ -63,6 +69,14 @@ def timestamp_bounds(predicate: pl.Expr | None) -> Bounds:
     """
     if predicate is None:
         return _NONE
+    token = _ZONE.set(zone)
+    try:
+        return _timestamp_bounds(predicate)
+    finally:
+        _ZONE.reset(token)
+
+
+def _timestamp_bounds(predicate: pl.Expr) -> Bounds:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -152,7 +166,7 @@ def _boolean_function(node: Any) -> tuple[str, list[Any]] | None:
 def _side(node: Any) -> Side | None:
     """``("ts", tz)`` for the column (after ``convert_time_zone(tz)``), ``("date", tz)`` for its ``.dt.date()``."""
     if node == {"Column": _COLUMN}:
-        return ("ts", "UTC")
+        return ("ts", _ZONE.get())
     body = node.get("Function") if isinstance(node, dict) else None
     if not isinstance(body, dict) or not isinstance(body.get("input"), list) or len(body["input"]) != 1:
         return None

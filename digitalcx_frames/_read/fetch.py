@@ -58,7 +58,7 @@ from digitalcx_frames._read.windows import Window, day_windows, learned_lengths
 from digitalcx_frames.errors import DataWarning, PagingError, ParseError, WindowTimeoutError
 from digitalcx_frames.schema import polars_schema
 
-__all__ = ["Cancelled", "DayStore", "ReadEngine", "ReadReport", "fetch_days", "run_ordered"]
+__all__ = ["Cancelled", "DayStore", "ReadEngine", "ReadEngines", "ReadReport", "fetch_days", "run_ordered", "run_reads"]
 
 logger = logging.getLogger("digitalcx_frames")
 
@@ -669,36 +669,102 @@ class ReadEngine:
     def _run(
         self, windows: list[Window], *, streamed: bool, keep_extras: bool
     ) -> Iterator[tuple[Window, Iterable[pl.DataFrame]]]:
-        counters = _Counters()
-        stop = threading.Event()
-        reader = _WindowReader(self, counters, stop)
-        started = time.monotonic()
-        bar = _progress_bar(len(windows)) if self.progress else None
-        task: Callable[[Window], Iterable[pl.DataFrame]] = reader.streamed if streamed else reader.whole
-        tasks = [functools.partial(task, window) for window in windows]
+        for _engine, window, frames in run_reads(
+            [(self, window) for window in windows], streamed=streamed, keep_extras=keep_extras
+        ):
+            yield window, frames
+
+
+class ReadEngines:
+    """Several reads as one (one per project and culture): one pool, one progress bar, one report.
+
+    Every (read, window) is one unit of work on the same bounded pool, in a fixed order:
+    the reads in the order given, each read's windows in time order. The first read's
+    settings (workers, progress, report) are the run's.
+
+    Parameters
+    ----------
+    engines
+        The reads, each with its own query, cache and learned window lengths.
+    """
+
+    def __init__(self, engines: Sequence[ReadEngine]) -> None:
+        if not engines:
+            raise ValueError("at least one read")
+        self.engines = tuple(engines)
+
+    def batches(self, predicate: pl.Expr | None, n_rows: int | None) -> Iterator[tuple[ReadEngine, pl.DataFrame]]:
+        """Each read's frames of the days ``predicate`` can match, with the read they belong to."""
+        pairs = [(engine, window) for engine in self.engines for window in engine.windows(predicate)]
+        given = 0
         try:
-            results = run_ordered(tasks, max_workers=0 if streamed else self.max_workers, stop=stop)
-            frames: Iterable[pl.DataFrame] = ()
-            try:
-                for window, frames in zip(windows, results, strict=False):
-                    yield window, frames
-                    _close(frames)
-                    if bar is not None:
-                        bar.update(1)
-                        bar.set_postfix(rows=counters.rows, requests=counters.requests, refresh=False)
-            finally:
-                _close(frames)  # a window read page by page and left early
-                results.close()
+            for engine, _window, frames in run_reads(pairs, streamed=n_rows is not None, keep_extras=False):
+                for frame in frames:
+                    yield engine, frame
+                    given += frame.height
+                    if n_rows is not None and given >= n_rows:
+                        return
+        except Cancelled:
+            if not _EXITING.is_set():
+                raise
+
+    def collect(self) -> list[tuple[ReadEngine, pl.DataFrame]]:
+        """Every row of every read, undocumented columns included (the pandas backend)."""
+        pairs = [(engine, window) for engine in self.engines for window in engine.windows()]
+        return [
+            (engine, frame)
+            for engine, _window, frames in run_reads(pairs, streamed=False, keep_extras=True)
+            for frame in frames
+        ]
+
+
+def run_reads(
+    pairs: Sequence[tuple[ReadEngine, Window]], *, streamed: bool, keep_extras: bool
+) -> Iterator[tuple[ReadEngine, Window, Iterable[pl.DataFrame]]]:
+    """THE run: every (read, window) on one bounded pool, results in the given order.
+
+    The first read's settings are the run's: its workers, its progress bar (whose final
+    state is the report), its report callback; every read's ``last_report`` is set.
+    """
+    lead = pairs[0][0] if pairs else None
+    counters = _Counters()
+    stop = threading.Event()
+    readers: dict[int, _WindowReader] = {}
+    for engine, _window in pairs:
+        readers.setdefault(id(engine), _WindowReader(engine, counters, stop))
+    started = time.monotonic()
+    bar = _progress_bar(len(pairs)) if lead is not None and lead.progress else None
+    tasks: list[Callable[[], Iterable[pl.DataFrame]]] = []
+    for engine, window in pairs:
+        reader = readers[id(engine)]
+        task: Callable[[Window], Iterable[pl.DataFrame]] = reader.streamed if streamed else reader.whole
+        tasks.append(functools.partial(task, window))
+    workers = 0 if streamed or lead is None else lead.max_workers
+    try:
+        results = run_ordered(tasks, max_workers=workers, stop=stop)
+        frames: Iterable[pl.DataFrame] = ()
+        try:
+            for (engine, window), frames in zip(pairs, results, strict=False):
+                yield engine, window, frames
+                _close(frames)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(rows=counters.rows, requests=counters.requests, refresh=False)
         finally:
-            report = counters.report(time.monotonic() - started)
-            self.last_report = report
-            if bar is not None:
-                bar.set_postfix_str(str(report), refresh=True)
-                bar.close()
-            _warn(counters, self._schema, keep_extras=keep_extras)
+            _close(frames)  # a window read page by page and left early
+            results.close()
+    finally:
+        report = counters.report(time.monotonic() - started)
+        for engine in {id(engine): engine for engine, _ in pairs}.values():
+            engine.last_report = report
+        if bar is not None:
+            bar.set_postfix_str(str(report), refresh=True)
+            bar.close()
+        if lead is not None:
+            _warn(counters, lead.schema, keep_extras=keep_extras)
             logger.debug("read done: %s", report)
-            if self.on_report is not None:
-                self.on_report(report)
+            if lead.on_report is not None:
+                lead.on_report(report)
 
 
 def fetch_days(

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
@@ -184,21 +185,24 @@ def whole_sessions(
     fetched_to: datetime,
     now: datetime,
     predicate: pl.Expr | None = None,
+    by: Sequence[str] = ("session_uuid",),
 ) -> tuple[pl.DataFrame, SessionCut]:
     """Every row of each session that has a row in ``[start, end)`` (and matching ``predicate``).
 
     ``frame`` holds the rows of ``[fetched_from, fetched_to)`` (the range and its margin),
     in time order; the result keeps that order. With a ``predicate`` a session is kept when
     one of its rows in the range matches it: filters select sessions, and keep them whole.
+    ``by`` names a session (with several projects: the project and the session id). The
+    timestamp column may be in any time zone.
     """
-    ts = pl.col("timestamp_start")
+    ts = pl.col("timestamp_start").dt.convert_time_zone("UTC")
     in_range = (ts >= _utc_lit(start)) & (ts < _utc_lit(end))
     if predicate is not None:
         in_range = in_range & predicate.fill_null(False)
-    kept = frame.filter(in_range.any().over("session_uuid"))
+    kept = frame.filter(in_range.any().over(list(by)))
     if kept.is_empty():
         return kept, SessionCut(0, 0)
-    first = kept.group_by("session_uuid").agg(ts.min().alias("first"), ts.max().alias("last"))
+    first = kept.group_by(list(by)).agg(ts.min().alias("first"), ts.max().alias("last"))
     edge_lo = fetched_from + SESSION_GAP
     edge_hi = fetched_to - SESSION_GAP
     before = first.filter(pl.col("first") < edge_lo).height

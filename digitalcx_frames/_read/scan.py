@@ -65,7 +65,14 @@ def pushdown(
             close()
 
 
-def scan_batches(batches: BatchSource, *, schema: pl.Schema, name: str, detail: str | None = None) -> pl.LazyFrame:
+def scan_batches(
+    batches: BatchSource,
+    *,
+    schema: pl.Schema,
+    name: str,
+    detail: str | None = None,
+    filters_itself: bool = False,
+) -> pl.LazyFrame:
     """A lazy frame over ``batches``: nothing runs until it is collected.
 
     Parameters
@@ -76,6 +83,9 @@ def scan_batches(batches: BatchSource, *, schema: pl.Schema, name: str, detail: 
         The frame's schema, known without running anything.
     name, detail
         What ``explain()`` shows for the scan.
+    filters_itself
+        ``batches`` applies the predicate itself, with a meaning of its own (whole
+        sessions: a filter selects sessions): it is then not applied again to its rows.
     """
 
     def source(
@@ -84,7 +94,11 @@ def scan_batches(batches: BatchSource, *, schema: pl.Schema, name: str, detail: 
         del batch_size  # batches are days or files: their natural size
         return _counted(
             pushdown(
-                batches(predicate, n_rows), schema=schema, with_columns=with_columns, predicate=predicate, n_rows=n_rows
+                batches(predicate, n_rows),
+                schema=schema,
+                with_columns=with_columns,
+                predicate=None if filters_itself else predicate,
+                n_rows=n_rows,
             )
         )
 

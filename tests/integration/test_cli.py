@@ -248,10 +248,6 @@ def test_against_the_simulator_the_user_cache_folder_stays_empty(
     assert dcx.cache_info(env / "mine").days == 2  # an explicit folder always works
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library part of issue 14 item 7: needs the loopback rule in _read/frames.py::_store (integrator note)",
-)
 def test_reading_the_simulator_through_the_library_leaves_the_user_cache_folder_empty(
     env: Path, live_sim: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
