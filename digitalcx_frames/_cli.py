@@ -44,6 +44,7 @@ from digitalcx_frames._read.cache import ENV_VAR as CACHE_ENV_VAR
 from digitalcx_frames._read.cache import cache_info, cache_root, clear_cache
 from digitalcx_frames._read.fetch import ReadReport
 from digitalcx_frames._read.frames import read_interactions
+from digitalcx_frames._read.local import resolve_tz
 from digitalcx_frames._read.query import to_utc
 from digitalcx_frames.errors import ConfigurationError, DigitalCXError
 from digitalcx_frames.features import redact
@@ -188,7 +189,21 @@ def _positive(text: str) -> int:
 def _add_range(parser: argparse.ArgumentParser, *, required: bool) -> None:
     parser.add_argument("customer", metavar="CUSTOMER", help="customer key, as in the API's path")
     parser.add_argument("project", metavar="PROJECT", help="project key")
-    parser.add_argument("--culture", required=True, help="the project's culture, case-sensitive (nl, en, nl-NL)")
+    if required:  # fetch: several projects and cultures in one file
+        parser.add_argument(
+            "--project", dest="more_projects", action="append", default=[], metavar="PROJECT",
+            help="another project to read as well (repeatable; the file gets a project_key column)",
+        )  # fmt: skip
+        parser.add_argument(
+            "--culture", required=True, action="append",
+            help="the project's culture, case-sensitive (nl, en, nl-NL); repeat it to read several",
+        )  # fmt: skip
+        parser.add_argument(
+            "--tz", metavar="ZONE",
+            help="an IANA time zone (Europe/Amsterdam): dates are its calendar days, timestamps written in it",
+        )  # fmt: skip
+    else:
+        parser.add_argument("--culture", required=True, help="the project's culture, case-sensitive (nl, en, nl-NL)")
     start_help = "first day (inclusive), YYYY-MM-DD or ISO datetime, UTC"
     if required:  # fetch: --start or --days
         first = parser.add_mutually_exclusive_group(required=True)
@@ -327,15 +342,25 @@ def _today() -> datetime:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    end: datetime = args.end if args.end is not None else _today()
-    start: datetime = args.start if args.start is not None else end - timedelta(days=args.days)
+    zone = resolve_tz(args.tz)
+    if zone is None:
+        end: datetime = args.end if args.end is not None else _today()
+        start: datetime = args.start if args.start is not None else end - timedelta(days=args.days)
+    else:  # dates and times given are wall time in the zone; the default end is 00:00 there today
+        today = datetime.combine(datetime.now(zone).date(), datetime.min.time())
+        end = args.end.replace(tzinfo=None) if args.end is not None else today
+        start = args.start.replace(tzinfo=None) if args.start is not None else end - timedelta(days=args.days)
+    projects = [args.project, *args.more_projects]
+    cultures: list[str] = args.culture
+    several = len(projects) > 1 or len(cultures) > 1
     reports: list[ReadReport] = []
     frame = read_interactions(
         args.customer,
-        args.project,
-        culture=args.culture,
+        projects if several else projects[0],
+        culture=cultures if several else cultures[0],
         start=start,
         end=end,
+        tz=args.tz,
         progress=not args.quiet,
         cache=_fetch_cache(args),
         report=reports.append,
@@ -343,7 +368,7 @@ def _fetch(args: argparse.Namespace) -> int:
     )
     if args.redact:
         frame = redact(frame, salt=_redact_salt())
-    default = f"interactions_{args.customer}_{args.project}_{start:%Y-%m-%d}_{end:%Y-%m-%d}.parquet"
+    default = f"interactions_{args.customer}_{'+'.join(projects)}_{start:%Y-%m-%d}_{end:%Y-%m-%d}.parquet"
     target: Path = args.output if args.output is not None else Path(default)
     if not target.parent.is_dir():
         raise _UsageError(f"-o {target}: the folder {target.parent} does not exist", "fetch")

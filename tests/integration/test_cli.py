@@ -615,3 +615,33 @@ def test_help_shows_an_example(command: list[str], capsys: pytest.CaptureFixture
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"digitalcx-frames {dcx.__version__}"
+
+
+def test_fetch_local_days_and_several_cultures(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Simulator(rows_per_day=200, page_size=100, seed=2, cultures=("nl", "en")) as sim:
+        _point_at(monkeypatch, sim)
+        code = main(_fetch_args(sim, "--culture", "en", "--tz", "Europe/Amsterdam", "-o", "two.parquet", "--quiet"))
+        _, err = capsys.readouterr()
+        assert code == 0, err
+        written = pl.read_parquet(env / "two.parquet")
+        with _client(sim) as client:
+            lazy: pl.LazyFrame = dcx.read_interactions(
+                sim.customer_key, [sim.project_key], culture=["nl", "en"], start=START, end=END,
+                tz="Europe/Amsterdam", client=client, cache=False,
+            )  # fmt: skip
+            expected = lazy.collect()
+    assert written.equals(expected)
+    assert written.schema["timestamp_start"] == pl.Datetime("us", "Europe/Amsterdam")
+    assert set(written["culture"].cast(pl.String)) == {"nl", "en"}
+
+
+def test_fetch_with_an_unknown_zone_is_one_line(
+    env: Path, live_sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(_fetch_args(live_sim, "--tz", "Europe/Amsterdamm", "-o", "x.parquet"))
+    _, err = capsys.readouterr()
+    assert code != 0
+    assert "did you mean 'Europe/Amsterdam'" in err
+    assert len(err.strip().splitlines()) == 1
