@@ -55,13 +55,14 @@ content. Read a sample of the output before you share it.
 
 JSON columns decoded by ``read_interactions(..., decode_json=True)`` (Struct and List
 dtypes) get the same treatment: they are encoded to JSON text, redacted, and decoded back
-to their own dtype.
+to their own dtype. The text copies that ``decode_json="keep"`` adds (``<column>_raw``) are
+redacted like their column.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Final
 
 import pandas as pd
@@ -69,6 +70,7 @@ import polars as pl
 
 from digitalcx_frames.features import _exprs as fx
 from digitalcx_frames.features import _frames
+from digitalcx_frames.features._json import RAW_SUFFIX
 
 __all__ = ["ID_COLUMNS", "SCRUBBED_COLUMNS", "SCRUB_PATTERNS", "USER_INFO_COLUMNS", "redact"]
 
@@ -292,27 +294,27 @@ def redact(
     else:
         lazy = given
     have = lazy.collect_schema()
+
+    def present(names: Iterable[str]) -> list[str]:
+        """The columns of ``names`` the frame has, each with its ``<name>_raw`` text copy."""
+        return [c for name in names for c in (name, name + RAW_SUFFIX) if c in have]
+
     nested = {
         name: have[name]
-        for name in dict.fromkeys([*SCRUBBED_COLUMNS, *_ID_IN_JSON])
-        if name in have and isinstance(have[name], pl.Struct | pl.List)
+        for name in present(dict.fromkeys([*SCRUBBED_COLUMNS, *_ID_IN_JSON]))
+        if isinstance(have[name], pl.Struct | pl.List)
     }
     lazy = lazy.with_columns(_encode(name) for name in nested)
     if hash_ids:
-        hashed = [_hash_ids(pl.col(name), key).alias(name) for name in ID_COLUMNS if name in have]
-        lazy = lazy.with_columns(hashed)
-        for name, leads in _ID_IN_JSON.items():
-            if name in have:
+        lazy = lazy.with_columns(_hash_ids(pl.col(name), key).alias(name) for name in present(ID_COLUMNS))
+        for base, leads in _ID_IN_JSON.items():
+            for name in present([base]):
                 for lead in leads:
                     lazy = lazy.with_columns(_hash_in_json(name, lead, key))
     if drop_user_info:
-        lazy = lazy.with_columns(
-            pl.lit(None, dtype=have[name]).alias(name) for name in USER_INFO_COLUMNS if name in have
-        )
+        lazy = lazy.with_columns(pl.lit(None, dtype=have[name]).alias(name) for name in present(USER_INFO_COLUMNS))
     if scrub_text:
-        lazy = lazy.with_columns(
-            scrub(pl.col(name).cast(pl.String)).alias(name) for name in SCRUBBED_COLUMNS if name in have
-        )
+        lazy = lazy.with_columns(scrub(pl.col(name).cast(pl.String)).alias(name) for name in present(SCRUBBED_COLUMNS))
     lazy = lazy.with_columns(_decode(name, dtype) for name, dtype in nested.items())
     result: fx.FrameT = fx.restore(lazy, given) if given is frame else _frames.rewrap(fx.restore(lazy, given), frame)
     return result

@@ -186,6 +186,25 @@ def test_decoded_json_columns_are_redacted_and_keep_their_dtype(kind: str) -> No
     assert out["feedback_info"][0] is None
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_raw_text_kept_beside_a_decoded_column_is_redacted_too(kind: str) -> None:
+    text = '{"score": -1, "originatingInteractionId": "i1", "comment": "bel 06-12345678"}'
+    frame = _frame(
+        interaction_uuid=["i1"],
+        feedback_info_raw=[text],
+        interaction_value_raw=["mail a@b.nl"],
+        variables_raw=['{"customerId": "77"}'],
+    )
+    out = _roundtrip(kind, frame)
+    assert json.loads(out["feedback_info_raw"][0]) == {
+        "score": -1,
+        "originatingInteractionId": _expected_hash("i1", SALT.encode()),
+        "comment": "bel [phone]",
+    }
+    assert out["interaction_value_raw"].to_list() == ["mail [email]"]
+    assert out["variables_raw"].to_list() == [None]
+
+
 def test_the_hash_depends_on_the_salt_and_a_long_salt_is_hashed_down() -> None:
     frame = _frame(session_uuid=["s1"])
     one = redact(frame, salt="one")["session_uuid"].item()
@@ -302,3 +321,18 @@ def test_a_narwhals_frame_comes_back_as_a_narwhals_frame() -> None:
     native = out.to_native()
     assert native["interaction_value"].to_list() == ["mail [email]"]
     assert native["session_uuid"].to_list() == [_expected_hash("s1", SALT.encode())]
+
+
+def test_a_read_with_decoded_json_and_raw_text_is_redacted_everywhere(sim: Simulator) -> None:
+    original = read_sim(sim, decode_json="keep").collect()
+    raw = [name for name in original.columns if name.endswith("_raw")]
+    assert "feedback_info_raw" in raw
+    out = redact(original, salt=SALT)
+    assert out.schema == original.schema
+    rated = out.filter(pl.col("feedback_info_raw").str.contains("riginatingInteractionId"))
+    assert rated.height > 0
+    hashed_ids = set(out["interaction_uuid"])
+    in_raw = rated["feedback_info_raw"].str.extract(r'(?i)"originatingInteractionId"\s*:\s*"([^"]*)"')
+    in_struct = rated["feedback_info"].struct.field("originating_interaction_id")
+    assert set(in_raw.drop_nulls()) <= set(in_struct.drop_nulls()) | hashed_ids
+    assert not set(in_raw.drop_nulls()) & set(original["interaction_uuid"])
