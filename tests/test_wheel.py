@@ -91,7 +91,13 @@ def test_the_wheel_holds_the_package_and_license_only(release: Release) -> None:
     for unwanted in ("tests/", "notebooks/", "benchmarks/", ".ipynb", "conftest.py", "test_"):
         assert not [n for n in names if unwanted in n], unwanted
     assert "digitalcx_frames/py.typed" in names
-    assert "digitalcx_frames/simulator/server.py" in names
+    package = ROOT / "digitalcx_frames"
+    sources = {
+        path.relative_to(ROOT).as_posix()
+        for path in package.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix in {".py", ".typed"}
+    }
+    assert sources <= set(names), sorted(sources - set(names))  # every module of the package, simulator too
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     metadata = (
         zipfile.ZipFile(release.wheel)
