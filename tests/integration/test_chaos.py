@@ -23,6 +23,7 @@ from polars.testing import assert_frame_equal
 import digitalcx_frames as dcx
 from digitalcx_frames._http.transport import Reply
 from digitalcx_frames.simulator import Faults, Simulator
+from tests.conftest import make_client
 
 TODAY = date(2026, 11, 20)
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -54,18 +55,11 @@ class Waits:
 
 
 def client_for(sim: Simulator, *, sleep: Waits | None = None, **options: Any) -> dcx.Client:
+    """The shared factory with chaos settings: more retries, short read timeout, recorded waits."""
     options.setdefault("max_retries", 8)
-    return dcx.Client(
-        sim.client_id,
-        sim.client_secret,
-        base_url=sim.base_url,
-        token_url=sim.token_url,
-        timeout=(5.0, 0.5),  # the "slow" answers take 1 s: a read timeout, then a split window
-        backoff_factor=0.0,
-        retry_after_max=5.0,  # honoured, but through the recording sleep: no real wait
-        sleep=sleep if sleep is not None else Waits(),
-        **options,
-    )
+    options.setdefault("timeout", (5.0, 0.5))  # the "slow" answers take 1 s: a read timeout, then a split window
+    options.setdefault("retry_after_max", 5.0)  # honoured, but through the recording sleep: no real wait
+    return make_client(sim, sleep=sleep if sleep is not None else Waits(), **options)
 
 
 def read(sim: Simulator, client: dcx.Client, **options: Any) -> pl.DataFrame:

@@ -37,41 +37,17 @@ from digitalcx_frames._read.parse import parse_body
 from digitalcx_frames.errors import PagingError
 from digitalcx_frames.schema import polars_schema
 from digitalcx_frames.simulator import Simulator
-from tests.conftest import SIM_DAY, SIM_TODAY, SimAPI
+from tests.conftest import BACKENDS, SIM_DAY, SIM_TODAY, SimAPI, make_client, read_sim
 
 NOW = SIM_DAY + timedelta(days=1, hours=12)
 WINDOW = "2026-11-19T00:00:00Z/2026-11-20T00:00:00Z"
-BACKENDS = ["polars", "pandas"]
 FOREVER = 10_000
 
 
 def read(sim: Simulator, backend: str, **options: Any) -> pl.DataFrame | pd.DataFrame:
-    client = dcx.Client(
-        sim.client_id,
-        sim.client_secret,
-        base_url=sim.base_url,
-        token_url=sim.token_url,
-        timeout=(5.0, 5.0),
-        backoff_factor=0.0,
-        retry_after_max=0.0,
-        sleep=lambda _seconds: None,
-    )
-    result = dcx.read_interactions(
-        sim.customer_key,
-        sim.project_key,
-        culture=sim.culture,
-        start=SIM_DAY,
-        end=SIM_DAY + timedelta(days=1),
-        include_user_info=True,
-        client=client,
-        now=NOW,
-        cache=False,
-        backend="pandas" if backend == "pandas" else "polars",
-        **options,
-    )
-    if isinstance(result, pl.LazyFrame):
-        return result.collect()
-    return result
+    client = make_client(sim, timeout=(5.0, 5.0), retry_after_max=0.0)
+    result = read_sim(sim, client=client, include_user_info=True, now=NOW, backend=backend, **options)
+    return result.collect() if isinstance(result, pl.LazyFrame) else result
 
 
 def assert_same(got: pl.DataFrame | pd.DataFrame, clean: pl.DataFrame | pd.DataFrame) -> None:
@@ -207,7 +183,9 @@ def bodies() -> dict[str, bytes]:
     return found
 
 
-@settings(max_examples=150, deadline=None)
+# derandomized: the same 150 damaged bodies every run (no example database to go stale when the
+# simulator's bodies change), so a failure here is never an artefact of an earlier run
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
 @given(data=st.data(), fmt=st.sampled_from(["csv", "json"]), damage=st.sampled_from(["cut", "insert", "replace"]))
 def test_a_damaged_body_parses_or_raises_a_parse_error_never_another_error(
     bodies: dict[str, bytes], data: st.DataObject, fmt: str, damage: str

@@ -16,30 +16,15 @@ from polars.testing import assert_frame_equal
 import digitalcx_frames as dcx
 from digitalcx_frames.schema import polars_schema
 from digitalcx_frames.simulator import Faults, Simulator
-from tests.conftest import SIM_DAY, SIM_TODAY
+from tests.conftest import SIM_DAY, SIM_TODAY, make_client, read_sim
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 START = SIM_DAY - timedelta(days=2)
 END = SIM_DAY + timedelta(days=1)
 
 
-def client_for(sim: Simulator) -> dcx.Client:
-    return dcx.Client(
-        sim.client_id,
-        sim.client_secret,
-        base_url=sim.base_url,
-        token_url=sim.token_url,
-        backoff_factor=0.0,
-        sleep=lambda _seconds: None,
-    )
-
-
 def read_any(sim: Simulator, *, start: datetime = START, end: datetime = END, **options: Any) -> Any:
-    client = options.pop("client", None) or client_for(sim)
-    options.setdefault("cache", False)
-    return dcx.read_interactions(
-        sim.customer_key, sim.project_key, culture=sim.culture, start=start, end=end, client=client, now=NOW, **options
-    )
+    return read_sim(sim, start=start, end=end, **options)
 
 
 def read(sim: Simulator, *, start: datetime = START, end: datetime = END, **options: Any) -> pl.LazyFrame:
@@ -277,7 +262,7 @@ def test_a_read_stopped_by_head_writes_no_partial_day(sim: Simulator, tmp_path: 
 
 
 def test_files_written_hold_no_secret(sim: Simulator, tmp_path: Path) -> None:
-    client = client_for(sim)
+    client = make_client(sim)
     read(sim, cache=tmp_path, client=client).collect()
     token = client.auth.token()
     assert len(token) > 10

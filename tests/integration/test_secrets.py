@@ -24,7 +24,7 @@ import pytest
 
 import digitalcx_frames as dcx
 from digitalcx_frames.simulator import Simulator
-from tests.conftest import SIM_DAY, SIM_TODAY
+from tests.conftest import SIM_DAY, SIM_TODAY, make_client
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 START = SIM_DAY - timedelta(days=2)
@@ -42,16 +42,9 @@ def sim() -> Iterator[Simulator]:
 
 
 def client_for(sim: Simulator, **options: Any) -> dcx.Client:
-    options.setdefault("client_secret", sim.client_secret)
-    return dcx.Client(
-        sim.client_id,
-        base_url=sim.base_url,
-        token_url=sim.token_url,
-        backoff_factor=0.0,
-        retry_after_max=0.0,
-        sleep=lambda _seconds: None,
-        **options,
-    )
+    """The shared client factory, never honouring a Retry-After wait."""
+    options.setdefault("retry_after_max", 0.0)
+    return make_client(sim, **options)
 
 
 def read(sim: Simulator, client: dcx.Client, **options: Any) -> pl.LazyFrame:
