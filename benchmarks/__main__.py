@@ -110,6 +110,11 @@ def _parse_bench(repeats: int, mb: float) -> Bench:
         if row["method"] == "parse_body":
             row["goal"] = "within 1.15x of the floor"
             row["met"] = "yes" if row["vs_floor"] <= 1.15 else "no"
+        if row["method"] == "parse_body+decode_json":
+            plain = next(r["seconds"] for r in rows if r["method"] == "parse_body" and r["delimiter"] == ",")
+            ratio = row["seconds"] / plain
+            row["goal"] = f"within 1.5x of parse_body (measured {ratio:.2f}x)"
+            row["met"] = "yes" if ratio <= 1.5 else "no"
         if row["method"] == "parse_body_json" and read_json:
             ratio = row["seconds"] / read_json
             row["goal"] = f"within 1.2x of pl.read_json (measured {ratio:.2f}x), faster than json.loads"

@@ -50,6 +50,7 @@ from tqdm import TqdmWarning, tqdm
 from digitalcx_frames._http.pages import MAX_PAGES, iter_pages
 from digitalcx_frames._http.transport import Client
 from digitalcx_frames._read.bounds import timestamp_bounds
+from digitalcx_frames._read.cache import DayCache
 from digitalcx_frames._read.enforce import FilterTally, enforce
 from digitalcx_frames._read.parse import ParsedPage, empty_frame, parse_body
 from digitalcx_frames._read.query import Query
@@ -616,7 +617,8 @@ class ReadEngine:
             schema[name] = pl.String()
         self._schema = schema
         self.last_report: ReadReport | None = None
-        self.lengths = learned_lengths(client, (query.customer_key, query.project_key, query.culture))
+        folder = store.folder.parent if isinstance(store, DayCache) else None  # the cache folder; none: cache=False
+        self.lengths = learned_lengths(client, (query.customer_key, query.project_key, query.culture), folder=folder)
 
     @property
     def schema(self) -> pl.Schema:

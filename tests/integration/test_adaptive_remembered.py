@@ -6,7 +6,6 @@ knows comes from ``<cache folder>/window-lengths.json``.
 
 from __future__ import annotations
 
-import inspect
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,7 +15,6 @@ import polars as pl
 import pytest
 
 import digitalcx_frames as dcx
-from digitalcx_frames._read.fetch import ReadEngine
 from digitalcx_frames._read.windows import LENGTHS_FILE
 from digitalcx_frames.simulator import Faults, Simulator
 
@@ -25,11 +23,6 @@ NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 END = datetime(2026, 11, 20, tzinfo=UTC)
 GATEWAY = Faults(timeout_hours=6, timeout_delay=0.02)  # windows longer than 6 h: 504 after a delay
 SIM_OPTIONS: dict[str, Any] = {"rows_per_day": 100, "page_size": 1_000, "today": TODAY, "seed": 5}
-
-WIRED = "folder=" in inspect.getsource(ReadEngine.__init__)
-needs_wiring = pytest.mark.skipif(
-    not WIRED, reason="ReadEngine does not pass the cache folder to learned_lengths yet (one line in fetch.py)"
-)
 
 
 def read(sim: Simulator, client: dcx.Client, first: int, last: int, cache: bool | Path) -> pl.DataFrame:
@@ -46,7 +39,6 @@ def timeouts(sim: Simulator) -> int:
     return sum(1 for record in sim.interaction_requests if record.status == 504)
 
 
-@needs_wiring
 def test_a_new_client_starts_from_what_the_cache_folder_remembers(tmp_path: Path) -> None:
     with Simulator(**SIM_OPTIONS, faults=GATEWAY) as sim:
         read(sim, dcx.Client(**sim.connection), 8, 4, tmp_path)
@@ -66,7 +58,6 @@ def test_a_new_client_starts_from_what_the_cache_folder_remembers(tmp_path: Path
     assert len(json.loads(text)["entries"]) == 1
 
 
-@needs_wiring
 def test_cache_false_remembers_nothing_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DIGITALCX_FRAMES_CACHE_DIR", str(tmp_path))  # the default cache folder, were it used
     with Simulator(**SIM_OPTIONS, faults=GATEWAY) as sim:
@@ -81,10 +72,9 @@ def test_cache_false_remembers_nothing_anywhere(tmp_path: Path, monkeypatch: pyt
 
 
 def test_the_default_cache_folder_is_where_lengths_are_remembered(tmp_path: Path) -> None:
-    """Whatever the wiring, a read with a cache folder leaves no lengths file anywhere else."""
+    """A read with a cache folder keeps its lengths there, and nowhere else."""
     with Simulator(**SIM_OPTIONS, faults=GATEWAY) as sim:
         read(sim, dcx.Client(**sim.connection), 2, 0, tmp_path)
     stray = [p for p in tmp_path.rglob(LENGTHS_FILE) if p.parent != tmp_path]
     assert stray == []
-    if WIRED:
-        assert (tmp_path / LENGTHS_FILE).is_file()
+    assert (tmp_path / LENGTHS_FILE).is_file()
