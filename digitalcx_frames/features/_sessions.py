@@ -15,6 +15,13 @@ _ORDER = ("timestamp_start", "log_id")
 def sessions(frame: fx.FrameT) -> fx.FrameT:
     """One row per session: when, how long, what happened, feedback and drop-out.
 
+    The table is built from the rows it is given. A read cut at its range's edges gives
+    sessions cut there too (a session crossing midnight counted short, its drop-out or
+    feedback missed): read with ``read_interactions(..., whole_sessions=True)`` to give it
+    every row of each session that has a row in the range. This function does not fetch
+    on its own (it works on any frame, an export or an archive scan too), so it cannot
+    widen the range itself.
+
     Required columns: ``session_uuid``, ``timestamp_start``, ``main_interaction_type``.
     Optional: ``log_id``, ``timestamp_end``, ``culture``, ``session_is_active``,
     ``all_interaction_types``, ``interaction_value``, ``output_text``, ``feedback_info``,
