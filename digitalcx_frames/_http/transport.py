@@ -374,6 +374,21 @@ class Client:
         Monotonic seconds for token expiry (tests inject one).
     sleep
         The function that waits between retries (tests inject one that records).
+
+    Examples
+    --------
+    Credentials come from the arguments or from ``DIGITALCX_CLIENT_ID`` and
+    ``DIGITALCX_CLIENT_SECRET``; the repr never shows the secret or a token:
+
+    >>> import digitalcx_frames as dcx
+    >>> from digitalcx_frames.simulator import Simulator
+    >>> with Simulator(rows_per_day=10) as sim, dcx.Client(**sim.connection, max_retries=2) as client:
+    ...     sim.client_secret in repr(client), client.base_url == sim.base_url
+    (False, True)
+    >>> dcx.Client(client_id="x", client_secret="y", base_url="http://example.com")
+    Traceback (most recent call last):
+    ...
+    digitalcx_frames.errors.ConfigurationError: ...
     """
 
     def __init__(
