@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ipaddress
 import os
 import sys
 import warnings
@@ -31,7 +30,6 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, NoReturn, TextIO
-from urllib.parse import urlsplit
 
 import polars as pl
 
@@ -39,6 +37,7 @@ from digitalcx_frames import __version__, _doctor, flag_ops, simulator
 from digitalcx_frames._archive import sync_archive
 from digitalcx_frames._demo import default_output, run_demo
 from digitalcx_frames._files import atomic_write
+from digitalcx_frames._http.auth import is_loopback
 from digitalcx_frames._http.transport import ENV_BASE_URL
 from digitalcx_frames._read.cache import ENV_VAR as CACHE_ENV_VAR
 from digitalcx_frames._read.cache import cache_info, cache_root, clear_cache
@@ -404,18 +403,8 @@ def _fetch_cache(args: argparse.Namespace) -> bool | Path:
         return False
     if args.cache_dir is not None:
         return Path(args.cache_dir)
-    simulated = _is_loopback(os.environ.get(ENV_BASE_URL, ""))
+    simulated = is_loopback(os.environ.get(ENV_BASE_URL, ""))
     return not simulated or bool(os.environ.get(CACHE_ENV_VAR))
-
-
-def _is_loopback(url: str) -> bool:
-    host = urlsplit(url.strip()).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _WriteError(Exception):

@@ -62,6 +62,7 @@ __all__ = [
     "TokenFacts",
     "TokenSource",
     "check_url",
+    "is_loopback",
 ]
 
 DEFAULT_TOKEN_URL = "https://login.microsoftonline.com/digitalcx.onmicrosoft.com/oauth2/token"
@@ -129,7 +130,7 @@ def check_url(url: str, *, what: str) -> str:
         raise ConfigurationError(f"The {what} must be an absolute https:// URL: {url!r}")
     if (scheme, host, split_port) != ((seen.scheme or "").lower(), connect_host, seen.port):
         raise ConfigurationError(f"The {what} is read differently by different URL parsers; refusing it: {url!r}")
-    if scheme == "http" and not _is_loopback(connect_host):
+    if scheme == "http" and not is_loopback(connect_host):
         raise ConfigurationError(f"The {what} must use https:// (plain http is allowed only on loopback): {url!r}")
     if "@" in parts.netloc or seen.auth is not None:
         raise ConfigurationError(f"The {what} must not carry user information (user@host): {url!r}")
@@ -138,7 +139,13 @@ def check_url(url: str, *, what: str) -> str:
     return url.rstrip("/")
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(url_or_host: str) -> bool:
+    """Whether a URL's host (or a bare host) is this machine: plain http is allowed there only.
+
+    >>> is_loopback("http://127.0.0.1:8765"), is_loopback("localhost"), is_loopback("https://api.example")
+    (True, True, False)
+    """
+    host = urlsplit(url_or_host.strip()).hostname or "" if "//" in url_or_host else url_or_host.strip()
     if host in _LOOPBACK_NAMES:
         return True
     try:

@@ -10,7 +10,6 @@ partition per day (:mod:`digitalcx_frames._read.dask`).
 from __future__ import annotations
 
 import functools
-import ipaddress
 import logging
 import os
 import sys
@@ -20,11 +19,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Literal, overload
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from digitalcx_frames._http.auth import is_loopback
 from digitalcx_frames._http.transport import Client
 from digitalcx_frames._read.bounds import timestamp_bounds
 from digitalcx_frames._read.cache import ENV_VAR as CACHE_DIR_ENV
@@ -628,7 +627,7 @@ def _store(query: Query, client: Client, cache: object, now: datetime | None) ->
     if cache is False:
         return None
     if cache is True:
-        if _is_loopback(client.base_url) and not os.environ.get(CACHE_DIR_ENV):
+        if is_loopback(client.base_url) and not os.environ.get(CACHE_DIR_ENV):
             return None  # the simulator or a test server: nothing in the user's cache folder (cache=<folder> works)
         root = cache_root()
     elif isinstance(cache, str | os.PathLike):
@@ -643,16 +642,6 @@ def _store(query: Query, client: Client, cache: object, now: datetime | None) ->
         description={**identity, "base_url": client.base_url},
         now=clock,
     )
-
-
-def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _show_progress(query: Query, units: int) -> bool:
