@@ -182,3 +182,68 @@ def _clusters(sim: Simulator, given: dict[str, Any] | None) -> Iterator[dict[str
         return
     with cluster(sim) as default, cluster(sim, saturation=float("inf")) as unbounded:
         yield {"default": default, "saturation inf": unbounded}
+
+
+def archive_and_live(sim: Simulator, *, days: int, archived: int, repeats: int = 3) -> Bench:
+    """B10, second part: ``days`` days of which the older ``archived`` are in an archive, against the API alone.
+
+    The archive is synced once (not timed). Each run reads the whole range twice with a
+    fresh client and no cache, alternately: from the API alone, and with ``archive=`` (only
+    the days the archive lacks are asked for). Requests are counted in the simulator's log.
+    """
+    import tempfile  # noqa: PLC0415
+    from datetime import timedelta  # noqa: PLC0415
+
+    import digitalcx_frames as dcx  # noqa: PLC0415
+    from benchmarks._common import NOW, TODAY  # noqa: PLC0415
+
+    first = TODAY - timedelta(days=days)
+    with tempfile.TemporaryDirectory(prefix="dcx-b10-") as root:
+        with make_client(sim) as client:
+            synced = dcx.sync_archive(
+                root, sim.customer_key, sim.project_key, culture=sim.culture, start=first,
+                end=first + timedelta(days=archived), client=client, now=NOW, max_workers=8, progress=False,
+            )  # fmt: skip
+        if not synced.ok:
+            raise RuntimeError(synced.summary())
+        requests: dict[str, list[int]] = {"API alone": [], "archive + API": []}
+        rows: dict[str, int] = {}
+
+        def reader(label: str, **options: Any) -> Callable[[], Any]:
+            def call() -> Any:
+                before = len(sim.interaction_requests)
+                with make_client(sim) as client:
+                    frame = dcx.read_interactions(
+                        sim.customer_key, sim.project_key, culture=sim.culture, start=first, end=TODAY,
+                        client=client, cache=False, now=NOW, max_workers=8, progress=False, **options,
+                    ).collect()  # fmt: skip
+                requests[label].append(len(sim.interaction_requests) - before)
+                rows[label] = frame.height
+                return frame
+
+            return call
+
+        times = alternate(
+            {"API alone": reader("API alone"), "archive + API": reader("archive + API", archive=root)}, repeats
+        )
+    if rows["API alone"] != rows["archive + API"]:
+        raise RuntimeError(f"the reads differ: {rows}")
+    base = median(times["API alone"])
+    out = [
+        {
+            "id": "B10",
+            "read": f"{days} days, {label}",
+            "s": median(ts),
+            "vs API alone": f"{base / median(ts):.2f}x",
+            "requests": median([float(n) for n in requests[label]]),
+            "rows": rows[label],
+            "runs": repeats,
+        }
+        for label, ts in times.items()
+    ]
+    return Bench(
+        "B10A",
+        f"Archive + live: {days} days, the older {archived} archived, against the API alone (250 ms per response)",
+        out,
+        notes="Only the days the archive lacks are asked for; archived days are read from local Parquet files.",
+    )

@@ -67,3 +67,14 @@ def test_b11_measures_each_tool_in_a_fresh_process(tiny_sim: Simulator) -> None:
     pytest.importorskip("dlt", reason="the peer is in the bench extra (make bench installs it)")
     peer = bench_dlt.measure(tiny_sim, "dlt-arrow", 2, None)
     assert peer["rows"] == ours["rows"]
+
+
+def test_b10_archive_and_live_asks_only_for_the_days_not_archived(tiny_sim: Simulator) -> None:
+    from benchmarks import bench_dask
+
+    bench = bench_dask.archive_and_live(tiny_sim, days=3, archived=2, repeats=1)
+    by_read = {row["read"]: row for row in bench.rows}
+    alone, combined = by_read["3 days, API alone"], by_read["3 days, archive + API"]
+    assert alone["rows"] == combined["rows"] > 0
+    assert combined["requests"] * 3 <= alone["requests"] + 1  # one day of three asked for
+    assert "## B10A." in render([bench], machine(), [])
