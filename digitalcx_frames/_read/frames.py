@@ -448,7 +448,7 @@ class _Span:
             floor = earliest_start(clock)
             low = first - SESSION_MARGIN if first - SESSION_MARGIN >= floor or archive else max(floor, first)
             high = last + SESSION_MARGIN
-        if zone is not None or whole_sessions:  # whole UTC days: the unit of the day cache
+        if zone is not None:  # whole UTC days: the unit of the day cache, shared with UTC reads
             low = datetime.combine(low.date(), time(), UTC)
             day_end = datetime.combine(high.date(), time(), UTC)
             high = day_end if day_end == high else day_end + timedelta(days=1)

@@ -140,9 +140,13 @@ def test_whole_sessions_fetch_only_the_margin_days(sim: Simulator) -> None:
     before = len(sim.interaction_requests)
     read(sim, start=start, end=end, whole_sessions=True).collect()
     whole = len(sim.interaction_requests) - before
-    days = {r.params["startDate"][:10] for r in sim.interaction_requests[before:]}
-    assert days == {"2026-11-16", "2026-11-17", "2026-11-18"}
-    assert whole <= 3 * plain
+    windows = {(r.params["startDate"], r.params["endDate"]) for r in sim.interaction_requests[before:]}
+    assert windows == {  # the range and two hours either side, not whole extra days
+        ("2026-11-16T22:00:00Z", "2026-11-17T00:00:00Z"),
+        ("2026-11-17T00:00:00Z", "2026-11-18T00:00:00Z"),
+        ("2026-11-18T00:00:00Z", "2026-11-18T02:00:00Z"),
+    }
+    assert whole <= plain + 2
 
 
 def test_whole_sessions_with_a_type_filter_keep_the_matching_rows_of_matching_sessions(sim: Simulator) -> None:
