@@ -168,3 +168,13 @@ def test_the_first_read_of_getting_started_runs(capsys: pytest.CaptureFixture[st
     out = capsys.readouterr().out
     assert "timestamp_start" in out
     assert "main_interaction_type" in out
+
+
+def test_the_readme_links_into_pages_the_site_has(site: Path) -> None:
+    readme = (ROOT / "README.md").read_text()
+    targets = re.findall(r"\]\(docs/([^)#\s]+\.md)(?:#[^)]*)?\)", readme)
+    assert targets, "the README links into the documentation"
+    for target in targets:
+        page = site / target.removesuffix(".md").removesuffix("index") / "index.html"
+        assert (ROOT / "docs" / target).is_file(), target
+        assert page.is_file(), f"README links docs/{target}, which the site does not build"
