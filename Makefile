@@ -17,8 +17,8 @@ demo: $(STAMP)
 	$(BIN)/python -m digitalcx_frames demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check digitalcx_frames tests benchmarks scripts docs
-	$(BIN)/ruff format --check digitalcx_frames tests benchmarks scripts docs
+	$(BIN)/ruff check digitalcx_frames tests benchmarks scripts docs/_hooks.py
+	$(BIN)/ruff format --check digitalcx_frames tests benchmarks scripts docs/_hooks.py
 	$(BIN)/mypy
 
 # the tests include tests/test_docs.py (the strict site build and its link check) and tests/test_wheel.py
