@@ -40,14 +40,12 @@ ALL: Final = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11"
 
 LIMITS: Final[dict[str, str]] = {
     "B1": (
-        "CPU on two cores. The library's client needs ~4.0-4.5 s of CPU for the 300 MB (parse ~2.5 s "
-        "at B2's floor, transfer ~0.4 s, the rest Polars' engine), so two cores cannot finish in much "
-        "under 2.1 s, while the plain loop takes 4.0-4.7 s on one core: the ratio sits at 1.75-2.1x "
-        "from run to run. Already done: the simulator serves cached page bodies (~0.2-0.3 s of CPU per "
-        "read, B3), a window's pages are parsed in one Polars scan (the fixed cost of a parse once per "
-        "day, ~12 % less client time), the library's Python holds the GIL under 0.2 s per read "
-        "(py-spy --gil). With 250 ms per response: the 4 pages of a window are sequential by nature; "
-        "with 8 workers the two cores are the limit again."
+        "CPU on two cores, shared in this run with other processes (load in the machine table). Since LogIds "
+        "are checked page by page as they arrive (issue 12: a server repeating pages is stopped at once), each "
+        "page is parsed on its own instead of one Polars scan per window: ~20 % more client CPU (0.56 -> 0.67 s "
+        "for 14 days, median of 4), which is why the no-latency ratio fell from 1.75-2.1x to ~1.6x. The plain "
+        "loop runs on one core; the library's ceiling on two cores is ~2.7x. With 250 ms per response: a day's "
+        "pages are a chain of requests, so the workers are what count (8 workers: ~7x the plain loop)."
     ),
     "B2": "Polars' CSV reader: parse_body is the floor plus the header match, empty-string nulls and row checks.",
     "B3": (
