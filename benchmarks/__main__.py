@@ -43,7 +43,8 @@ LIMITS: Final[dict[str, str]] = {
         "CPU on two cores, shared in this run with other processes (load in the machine table). Since LogIds "
         "are checked page by page as they arrive (issue 12: a server repeating pages is stopped at once), each "
         "page is parsed on its own instead of one Polars scan per window: ~20 % more client CPU (0.56 -> 0.67 s "
-        "for 14 days, median of 4), which is why the no-latency ratio fell from 1.75-2.1x to 1.6-1.9x (1.60x and 1.86x in two runs of this round). The plain "
+        "for 14 days, median of 4), which is why the no-latency ratio fell from 1.75-2.1x to 1.6-1.9x "
+        "(1.60x and 1.86x in two runs of this round). The plain "
         "loop runs on one core; the library's ceiling on two cores is ~2.7x. With 250 ms per response: a day's "
         "pages are a chain of requests, so the workers are what count (8 workers: ~7x the plain loop)."
     ),
