@@ -37,7 +37,7 @@ from digitalcx_frames.errors import (
 )
 from digitalcx_frames.flags import InteractionType, InteractionTypeError
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "APIError",

@@ -13,7 +13,7 @@ stderr, never a traceback: an error nothing expected is one line too, that says 
 Examples
 --------
 >>> main(["--version"])
-digitalcx-frames 0.1.0
+digitalcx-frames 0.2.0
 0
 >>> main(["fetch", "acme", "web", "--culture", "nl", "--days", "7", "-o", "out.txt"])  # one line on stderr
 2
@@ -223,7 +223,7 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--filter-text", metavar="TEXT", help="case-sensitive filter on the user's input")
     group.add_argument("--include-user-info", action="store_true", help="fill additional_session_info, variables")
     group.add_argument("--format", choices=("csv", "json"), help="what the API is asked to send (same rows)")
-    group.add_argument("--workers", type=int, metavar="N", help="days fetched at once (default 4)")
+    group.add_argument("--workers", type=int, metavar="N", help="days fetched at once (default 8)")
 
 
 def _filters(args: argparse.Namespace) -> dict[str, Any]:

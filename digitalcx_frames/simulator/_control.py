@@ -198,6 +198,8 @@ class Simulator:
         (only ``mainInteractionTypes`` and ``includeUserinfo``, case-sensitive). The spelling
         not honoured is ignored like an unknown parameter.
 
+    Notes
+    -----
     Gateway timeouts are a :class:`Faults` setting: ``Faults(timeout_hours=6,
     timeout_delay=120)`` answers 504 to every window longer than 6 h, after 120 s.
 
