@@ -64,11 +64,19 @@ def test_ctrl_c_wakes_the_caller_at_once_stops_the_workers_and_keeps_completed_d
     hang = date(2026, 11, 13)
     with Simulator(**SIM_OPTIONS) as sim:
         client = InterruptOn(sim, hang)
-        with pytest.raises(KeyboardInterrupt):
-            dcx.read_interactions(
-                sim.customer_key, sim.project_key, culture=sim.culture, start=START, end=END, client=client,
-                now=NOW, cache=tmp_path, max_workers=1, backend="pandas",
-            )  # fmt: skip
+        # A KeyboardInterrupt that arrives while the main thread runs a garbage-collection
+        # finaliser is swallowed by Python ("Exception ignored in ..."), whatever the library
+        # does; in a full test run that happened about once in three. The collector is paused
+        # for the read so the test sees what the library does with the interrupt.
+        gc.disable()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                dcx.read_interactions(
+                    sim.customer_key, sim.project_key, culture=sim.culture, start=START, end=END, client=client,
+                    now=NOW, cache=tmp_path, max_workers=1, backend="pandas",
+                )  # fmt: skip
+        finally:
+            gc.enable()
         woke_after = time.monotonic() - (client.pressed_at or 0.0)
         assert woke_after < 1.0, f"the caller woke {woke_after:.1f} s after Ctrl-C"
         assert dcx.cache_info(tmp_path).days == 3, "10, 11 and 12 were complete and stay cached"
