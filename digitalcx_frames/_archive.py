@@ -44,7 +44,15 @@ from digitalcx_frames._http.transport import Client
 from digitalcx_frames._read.cache import CLOSED_MARGIN, fingerprint
 from digitalcx_frames._read.export import ExportSource, export_files, read_export_file
 from digitalcx_frames._read.fetch import fetch_days
-from digitalcx_frames._read.query import Instant, Query, build_query, check_key, earliest_start, to_utc
+from digitalcx_frames._read.query import (
+    Instant,
+    Query,
+    build_query,
+    check_key,
+    check_workers,
+    earliest_start,
+    to_utc,
+)
 from digitalcx_frames.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -553,8 +561,7 @@ def sync_archive(
         format=format,
         now=clock,
     )
-    if not isinstance(max_workers, int) or isinstance(max_workers, bool) or max_workers < 1:
-        raise ConfigurationError(f"max_workers must be an int >= 1, got {max_workers!r}")
+    check_workers(max_workers)
     low = _as_day(start, "start") if start is not None else floor
     high = _as_day(end, "end") if end is not None else open_day
     if high <= low:

@@ -76,7 +76,7 @@ from dask.dataframe.utils import clear_known_categories
 from digitalcx_frames._http.auth import ENV_CLIENT_SECRET
 from digitalcx_frames._http.transport import Client
 from digitalcx_frames._read.combined import archived_days, build_archived_query
-from digitalcx_frames._read.query import Instant, build_query
+from digitalcx_frames._read.query import Instant, build_query, check_cache, check_workers
 from digitalcx_frames._read.windows import day_windows
 from digitalcx_frames.errors import ConfigurationError
 from digitalcx_frames.schema import polars_schema, to_pandas
@@ -336,10 +336,8 @@ def read_dask(
         format=format,
         now=now,
     )
-    if not isinstance(max_workers, int) or isinstance(max_workers, bool) or max_workers < 1:
-        raise ConfigurationError(f"max_workers must be an int >= 1, got {max_workers!r}")
-    if not isinstance(cache, bool | str | os.PathLike):
-        raise ConfigurationError(f"cache must be True, False or a folder path, not {cache!r}")
+    check_workers(max_workers)
+    check_cache(cache)
     if archive is not None:
         archived_days(archive, query, now=now)  # its errors at the call, not in a worker
     extras = tuple(extra_columns)

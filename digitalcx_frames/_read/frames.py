@@ -38,7 +38,7 @@ from digitalcx_frames._read.local import (
     resolve_tz,
     whole_sessions,
 )
-from digitalcx_frames._read.query import Instant, Query, build_query, earliest_start
+from digitalcx_frames._read.query import Instant, Query, build_query, check_cache, check_workers, earliest_start
 from digitalcx_frames._read.scan import scan_batches
 from digitalcx_frames.errors import ConfigurationError, DataWarning
 from digitalcx_frames.features._json import decode_json_columns, decoded_schema, warn_failures
@@ -317,12 +317,10 @@ def read_interactions(
         raise ConfigurationError(
             f"backend={backend!r} is not allowed; use 'polars' (lazy) or 'pandas' (or 'dask', with the dask extra)"
         )
-    if not isinstance(max_workers, int) or isinstance(max_workers, bool) or max_workers < 1:
-        raise ConfigurationError(f"max_workers must be an int >= 1, got {max_workers!r}")
+    check_workers(max_workers)
     if report is not None and not callable(report):
         raise ConfigurationError(f"report must be a function that takes a ReadReport, not {report!r}")
-    if not (isinstance(cache, bool | str | os.PathLike)):
-        raise ConfigurationError(f"cache must be True, False or a folder path, not {cache!r}")
+    check_cache(cache)
     extras = tuple(extra_columns)
     if backend == "dask":
         unsupported = {"tz": zone, "whole_sessions": whole_sessions or None, "decode_json": decode_json or None}
@@ -626,17 +624,15 @@ def _whole_sessions_batch(finish: _Finish, frame: pl.DataFrame) -> pl.DataFrame:
     return finish.sessions(frame, None)
 
 
-def _store(query: Query, client: Client, cache: object, now: datetime | None) -> DayCache | None:
+def _store(query: Query, client: Client, cache: bool | str | os.PathLike[str], now: datetime | None) -> DayCache | None:
     if cache is False:
         return None
     if cache is True:
         if is_loopback(client.base_url) and not os.environ.get(CACHE_DIR_ENV):
             return None  # the simulator or a test server: nothing in the user's cache folder (cache=<folder> works)
         root = cache_root()
-    elif isinstance(cache, str | os.PathLike):
-        root = cache_root(cache)
     else:
-        raise ConfigurationError(f"cache must be True, False or a folder path, not {cache!r}")
+        root = cache_root(cache)  # checked at the call (check_cache)
     identity = query.identity()
     clock = (lambda: now) if now is not None else (lambda: datetime.now(UTC))
     return DayCache(

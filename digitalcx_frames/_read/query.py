@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -36,7 +37,9 @@ __all__ = [
     "WIRE_NAMES",
     "Query",
     "build_query",
+    "check_cache",
     "check_key",
+    "check_workers",
     "earliest_start",
     "format_instant",
     "to_utc",
@@ -199,6 +202,19 @@ def check_key(value: object, name: str) -> str:
             "(no '/', '..', '?', '#', spaces or accents)"
         )
     return value
+
+
+def check_workers(value: object) -> int:
+    """``max_workers`` of a read or a sync: an int of at least 1 (not a bool)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigurationError(f"max_workers must be an int >= 1, got {value!r}")
+    return value
+
+
+def check_cache(value: object) -> None:
+    """``cache=`` of a read: ``True``, ``False`` or a folder path."""
+    if not isinstance(value, bool | str | os.PathLike):
+        raise ConfigurationError(f"cache must be True, False or a folder path, not {value!r}")
 
 
 def _check_choice(value: object, name: str, allowed: tuple[str, ...]) -> str:
