@@ -116,6 +116,8 @@ class APIError(DigitalCXError):
     """
 
     advice = "See the message above."
+    source = "the Analytics API"
+    """Who answered, as the message names it (a subclass for the token endpoint says so)."""
 
     def __init__(
         self,
@@ -132,7 +134,7 @@ class APIError(DigitalCXError):
         self.page = page
         self.attempts = attempts
         super().__init__(
-            f"HTTP {status_code} from the Analytics API: {message}{_where(window, page, attempts)}. {self.advice}"
+            f"HTTP {status_code} from {self.source}: {message}{_where(window, page, attempts)}. {self.advice}"
         )
 
     def __reduce__(self) -> tuple[object, ...]:

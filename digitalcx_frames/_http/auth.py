@@ -421,18 +421,7 @@ class TokenEndpointServerError(ServerError):
     """
 
     advice = "The token endpoint (Microsoft Entra ID) failed on its side; try again later."
-
-    def __init__(
-        self,
-        status_code: int,
-        message: str,
-        *,
-        window: str | None = None,
-        page: int | None = None,
-        attempts: int | None = None,
-    ) -> None:
-        super().__init__(status_code, message, window=window, page=page, attempts=attempts)
-        self.args = (f"HTTP {status_code} from the token endpoint: {message}. {self.advice}",)
+    source = "the token endpoint"
 
 
 class TokenEndpointRateLimitError(RateLimitError):
@@ -445,18 +434,7 @@ class TokenEndpointRateLimitError(RateLimitError):
     """
 
     advice = "The token endpoint is throttling; try again later."
-
-    def __init__(
-        self,
-        status_code: int,
-        message: str,
-        *,
-        window: str | None = None,
-        page: int | None = None,
-        attempts: int | None = None,
-    ) -> None:
-        super().__init__(status_code, message, window=window, page=page, attempts=attempts)
-        self.args = (f"HTTP {status_code} from the token endpoint: {message}. {self.advice}",)
+    source = "the token endpoint"
 
 
 def _kind_of(expires_in: object) -> str:
