@@ -29,7 +29,7 @@ from digitalcx_frames._read.bounds import timestamp_bounds
 from digitalcx_frames._read.cache import ENV_VAR as CACHE_DIR_ENV
 from digitalcx_frames._read.cache import DayCache, cache_root, fingerprint
 from digitalcx_frames._read.combined import archived_read, build_archived_query
-from digitalcx_frames._read.fetch import ReadEngine, ReadEngines, ReadReport, fetch_days
+from digitalcx_frames._read.fetch import ReadEngine, ReadEngines, ReadReport
 from digitalcx_frames._read.local import (
     SESSION_MARGIN,
     local_bounds,
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     import dask.dataframe as dd
     import pandas as pd
 
-__all__ = ["fetch_days", "read_interactions"]  # fetch_days: the engine's, re-exported for the archive
+__all__ = ["read_interactions"]
 
 logger = logging.getLogger("digitalcx_frames")
 BACKENDS = ("polars", "pandas", "dask")
