@@ -67,10 +67,13 @@ if sys.platform != "win32":
     import fcntl
 
 __all__ = [
+    "DAY_FILE",
     "MANIFEST_NAME",
     "PARTITION_SCHEMA",
     "ArchiveStore",
     "SyncResult",
+    "check_day_file",
+    "parse_manifest",
     "scan_archive",
     "sync_archive",
 ]
@@ -205,7 +208,7 @@ def _check_name_length(customer_key: str, project_key: str) -> None:
             )
 
 
-def _check_day_file(path: Path) -> str | None:
+def check_day_file(path: Path) -> str | None:
     """``None`` if ``path`` is a readable day of the output schema (footer and schema only), else why not."""
     try:
         schema = pl.read_parquet_schema(path)
@@ -285,7 +288,7 @@ class _LocalStore:
             raise ConfigurationError(
                 f"the archive manifest {path} cannot be read ({exc}); restore or remove it"
             ) from exc
-        return _parse_manifest(text, str(path))
+        return parse_manifest(text, str(path))
 
     def write_manifest(self, manifest: Mapping[str, Any]) -> None:
         with atomic_write(self.folder / MANIFEST_NAME) as tmp:
@@ -295,7 +298,7 @@ class _LocalStore:
         path = self.folder / f"date={day.isoformat()}" / DAY_FILE
         if path.is_symlink() or not path.is_file():
             return _MISSING
-        return _check_day_file(path)
+        return check_day_file(path)
 
     def write_day(self, day: date, frame: pl.DataFrame) -> None:
         with atomic_write(self.folder / f"date={day.isoformat()}" / DAY_FILE) as tmp:
@@ -330,7 +333,7 @@ class _CloudStore:
         if not self.fs.exists(path):
             return None
         with self.fs.open(path, "rb") as handle:
-            return _parse_manifest(handle.read().decode("utf-8"), path)
+            return parse_manifest(handle.read().decode("utf-8"), path)
 
     def write_manifest(self, manifest: Mapping[str, Any]) -> None:
         with self.fs.open(f"{self.base}/{MANIFEST_NAME}", "wb") as handle:
@@ -350,7 +353,7 @@ def _open_store(root: Root, customer_key: str, project_key: str) -> ArchiveStore
     return _LocalStore(_local_root(root), customer_key, project_key)
 
 
-def _parse_manifest(text: str, where: str) -> dict[str, Any]:
+def parse_manifest(text: str, where: str) -> dict[str, Any]:
     """The manifest's content, or a ConfigurationError that names the file and what to do."""
     fix = "fix it by hand or remove it (the days stay; the next sync records them again)"
     try:
@@ -821,7 +824,7 @@ def scan_archive(root: Root, customer_key: str | None = None, project_key: str |
     files: list[tuple[str, str, Path]] = []
     for customer, project, folder in chosen:
         for file in _day_files(folder):
-            problem = _check_day_file(file)
+            problem = check_day_file(file)
             if problem is not None:
                 warnings.warn(f"{problem}; left out of the scan", DataWarning, stacklevel=2)
                 continue

@@ -23,7 +23,6 @@ The pandas backend is ``to_pandas(archived_read(...).collect())``: :func:`archiv
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -34,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
-from digitalcx_frames._archive import DAY_FILE, MANIFEST_NAME
+from digitalcx_frames._archive import DAY_FILE, MANIFEST_NAME, check_day_file, parse_manifest
 from digitalcx_frames._read.query import HISTORY_DAYS, Instant, Query, build_query, earliest_start, to_utc
 from digitalcx_frames.errors import ConfigurationError, DataWarning
 from digitalcx_frames.flags import InteractionType
@@ -316,47 +315,26 @@ def _projects(base: Path) -> list[str]:
 
 
 def _manifest(path: Path) -> dict[str, Any] | None:
-    fix = "fix it by hand or remove it (the days stay; the next sync records them again)"
+    """The archive's manifest, checked as a sync checks it, or ``None`` if there is none yet."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as exc:
-        raise ConfigurationError(f"the archive manifest {path} cannot be read ({exc}); {fix}") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("days"), dict):
-        raise ConfigurationError(f"the archive manifest {path} is not a digitalcx_frames manifest; {fix}")
-    query = data.get("query", {})
-    if not isinstance(query, dict) or not all(isinstance(v, str) for v in query.values()):
-        raise ConfigurationError(f"the archive manifest {path}: 'query' must be an object of strings; {fix}")
-    try:
-        for key in data["days"]:
-            date.fromisoformat(key)
-    except (TypeError, ValueError):
-        raise ConfigurationError(f"the archive manifest {path} lists a day that is not YYYY-MM-DD; {fix}") from None
-    return data
+    except OSError as exc:
+        raise ConfigurationError(
+            f"the archive manifest {path} cannot be read ({exc}); fix it by hand or remove it "
+            "(the days stay; the next sync records them again)"
+        ) from exc
+    return parse_manifest(text, str(path))
 
 
 def _sound(path: Path) -> bool:
     """Whether ``path`` is a regular file whose Parquet footer holds the reader's columns (a warning if not)."""
     if path.is_symlink() or not path.is_file():
         return False
-    try:
-        stored = pl.read_parquet_schema(path)
-    except Exception as exc:
-        warnings.warn(
-            f"{path} is damaged ({type(exc).__name__}); the day is read from the API where it still serves it",
-            DataWarning,
-            stacklevel=4,
-        )
-        return False
-    wrong = [name for name, dtype in polars_schema().items() if stored.get(name) != dtype]
-    if wrong:
-        warnings.warn(
-            f"{path} is not a day of this archive (column {wrong[0]} differs); "
-            "the day is read from the API where it still serves it",
-            DataWarning,
-            stacklevel=4,
-        )
+    problem = check_day_file(path)
+    if problem is not None:
+        warnings.warn(f"{problem}; the day is read from the API where it still serves it", DataWarning, stacklevel=4)
         return False
     return True
 
